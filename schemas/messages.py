@@ -1,0 +1,174 @@
+"""Queue messages between the orchestrator and the daemons.
+
+Every message is frozen, forbids unknown fields and carries a schema version, so a daemon
+and an orchestrator of different releases fail loudly instead of misreading each other.
+The orchestrator sends `RunTask` to `daemons.<pool>`; daemons answer with `TaskUpdate`
+variants and `DaemonMessage` variants on the `orchestrator` queue.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from schemas.enums import ErrorKind, TaskKind
+from schemas.statuses import TaskStatus
+
+SCHEMA_VERSION = 1
+
+
+class Message(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    schema_version: Literal[1] = SCHEMA_VERSION
+
+
+class RunTask(Message):
+    """Everything a daemon needs to run one agent session; it never reads the database."""
+
+    task_id: UUID
+    attempt: int = Field(ge=1)
+    kind: TaskKind
+    directive_id: UUID
+    step_id: UUID | None = None
+    step_name: str = Field(description="Human name, used in commit messages (sanitized).")
+    repository: str = Field(description="Remote URL or local path of the repository.")
+    base_ref: str = Field(description="Branch the worktree starts from.")
+    merge_refs: tuple[str, ...] = Field(
+        default=(), description="Extra branches merged by code before the agent starts."
+    )
+    branch: str = Field(description="Branch the result is committed and pushed to.")
+    prompt: str
+    system_prompt: str | None = None
+    runtime: str
+    model: str | None = None
+    max_turns: int | None = Field(default=None, ge=1)
+    timeout_seconds: int = Field(ge=1)
+    resume_session_id: str | None = None
+    verifier_commands: tuple[tuple[str, ...], ...] = ()
+    auto_verifiers: bool = True
+    run_verifiers: bool = True
+    api_url: str
+    api_token: str
+
+
+class OutputEvent(BaseModel):
+    """One line of what the agent did: text, a tool call, a tool result, a system note."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    seq: int = Field(ge=0)
+    at: datetime
+    kind: str = Field(max_length=64)
+    text: str
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class VerifierResult(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    name: str
+    command: tuple[str, ...]
+    exit_code: int | None = Field(description="None when the command timed out or could not start.")
+    duration_seconds: float
+    output_tail: str
+    timed_out: bool = False
+
+    @property
+    def passed(self) -> bool:
+        return self.exit_code == 0 and not self.timed_out
+
+
+class MergeConflict(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    base_ref: str
+    merging_ref: str
+    files: tuple[str, ...]
+
+
+class DiffStats(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+    files_changed: int = 0
+    insertions: int = 0
+    deletions: int = 0
+
+
+class TaskStarted(Message):
+    type: Literal["started"] = "started"
+    task_id: UUID
+    attempt: int
+    daemon: str
+    at: datetime
+
+
+class TaskHeartbeat(Message):
+    type: Literal["heartbeat"] = "heartbeat"
+    task_id: UUID
+    attempt: int
+    daemon: str
+    at: datetime
+
+
+class TaskOutput(Message):
+    type: Literal["output"] = "output"
+    task_id: UUID
+    attempt: int
+    events: tuple[OutputEvent, ...]
+
+
+class TaskFinished(Message):
+    type: Literal["finished"] = "finished"
+    task_id: UUID
+    attempt: int
+    daemon: str
+    at: datetime
+    status: Literal[TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.TIMED_OUT]
+    error_kind: ErrorKind | None = None
+    error_detail: str | None = None
+    cost_usd: float = Field(default=0.0, ge=0)
+    turns: int = Field(default=0, ge=0)
+    session_id: str | None = None
+    result_text: str | None = None
+    branch: str | None = None
+    commit: str | None = None
+    changed: bool = False
+    diff_stats: DiffStats = DiffStats()
+    verifier_results: tuple[VerifierResult, ...] = ()
+    conflict: MergeConflict | None = None
+
+
+TaskUpdate = Annotated[
+    TaskStarted | TaskHeartbeat | TaskOutput | TaskFinished, Field(discriminator="type")
+]
+TASK_UPDATE_ADAPTER: TypeAdapter[TaskUpdate] = TypeAdapter(TaskUpdate)
+
+
+class DaemonAnnounce(Message):
+    type: Literal["announce"] = "announce"
+    name: str = Field(min_length=1, max_length=200)
+    host: str
+    pool: str
+    capacity: int = Field(ge=1)
+    runtimes: tuple[str, ...]
+    version: str
+    at: datetime
+
+
+class DaemonHeartbeat(Message):
+    type: Literal["heartbeat"] = "heartbeat"
+    name: str
+    pool: str
+    running_task_ids: tuple[UUID, ...] = ()
+    at: datetime
+
+
+class DaemonGoodbye(Message):
+    type: Literal["goodbye"] = "goodbye"
+    name: str
+    at: datetime
+
+
+DaemonMessage = Annotated[
+    DaemonAnnounce | DaemonHeartbeat | DaemonGoodbye, Field(discriminator="type")
+]
+DAEMON_MESSAGE_ADAPTER: TypeAdapter[DaemonMessage] = TypeAdapter(DaemonMessage)

@@ -1,0 +1,1 @@
+"""The daemon side of makima: worktrees, agent runtimes, verifiers. Imports schemas only."""
