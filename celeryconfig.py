@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 
-from kombu import Queue
+from kombu.entity import Queue
 
 from schemas.wire import QUEUE_CONTROL, QUEUE_ORCHESTRATOR, TASK_TICK
 
@@ -44,7 +44,7 @@ worker_hijack_root_logger = False
 broker_heartbeat = 0
 
 task_default_queue = QUEUE_ORCHESTRATOR
-task_queues = (Queue(QUEUE_ORCHESTRATOR), Queue(QUEUE_CONTROL))
+task_queues = (Queue(QUEUE_ORCHESTRATOR), Queue(QUEUE_CONTROL))  # type: ignore[no-untyped-call]
 task_routes = {
     TASK_TICK: {"queue": QUEUE_CONTROL},
     "orchestrator.*": {"queue": QUEUE_ORCHESTRATOR},

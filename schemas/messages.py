@@ -22,7 +22,7 @@ SCHEMA_VERSION = 1
 
 class Message(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-    schema_version: Literal[1] = SCHEMA_VERSION
+    schema_version: Literal[1] = 1
 
 
 class RunTask(Message):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import TypeVar
+from typing import Any, TypeVar
 
 
 class DirectiveStatus(StrEnum):
@@ -98,6 +98,8 @@ DIRECTIVE_LIVE = frozenset({D.PLANNING, D.ACTIVE, D.COMPLETING})
 DIRECTIVE_DELETABLE = frozenset({D.DRAFT, D.STOPPED})
 STEP_TERMINAL = frozenset({S.PASSED, S.FAILED, S.SKIPPED, S.REMOVED})
 STEP_IN_FLIGHT = frozenset({S.PENDING, S.READY, S.RUNNING, S.EVALUATING})
+# Not terminal: the steps dispatch, monitoring and completion look at.
+STEP_OPEN = STEP_IN_FLIGHT | {S.AWAITING_APPROVAL}
 STEP_EDITABLE_BY_PLANNER = frozenset({S.PENDING, S.READY, S.FAILED, S.SKIPPED})
 TASK_LIVE = frozenset({T.PENDING, T.QUEUED, T.RUNNING})
 TASK_TERMINAL = frozenset(set(TaskStatus) - TASK_LIVE)
@@ -117,11 +119,12 @@ class IllegalTransitionError(Exception):
 
 def table_for(status: _E) -> Mapping[_E, frozenset[_E]]:
     """The transition table of the machine `status` belongs to."""
-    if isinstance(status, DirectiveStatus):
-        return DIRECTIVE_TRANSITIONS  # type: ignore[return-value]
-    if isinstance(status, StepStatus):
-        return STEP_TRANSITIONS  # type: ignore[return-value]
-    return TASK_TRANSITIONS  # type: ignore[return-value]
+    tables: dict[type, Mapping[Any, frozenset[Any]]] = {
+        DirectiveStatus: DIRECTIVE_TRANSITIONS,
+        StepStatus: STEP_TRANSITIONS,
+        TaskStatus: TASK_TRANSITIONS,
+    }
+    return tables[type(status)]
 
 
 def can_transition(current: _E, target: _E) -> bool:
