@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any
 
 
 class DirectiveStatus(StrEnum):
@@ -83,9 +83,7 @@ STEP_TRANSITIONS: Mapping[StepStatus, frozenset[StepStatus]] = {
 TASK_TRANSITIONS: Mapping[TaskStatus, frozenset[TaskStatus]] = {
     T.PENDING: frozenset({T.QUEUED, T.CANCELLED}),
     # queued → done/failed/...: the daemon's "started" update may arrive after "finished".
-    T.QUEUED: frozenset(
-        {T.RUNNING, T.DONE, T.FAILED, T.INTERRUPTED, T.CANCELLED, T.TIMED_OUT}
-    ),
+    T.QUEUED: frozenset({T.RUNNING, T.DONE, T.FAILED, T.INTERRUPTED, T.CANCELLED, T.TIMED_OUT}),
     T.RUNNING: frozenset({T.DONE, T.FAILED, T.INTERRUPTED, T.CANCELLED, T.TIMED_OUT}),
     T.DONE: frozenset(),
     T.FAILED: frozenset(),
@@ -104,7 +102,7 @@ STEP_EDITABLE_BY_PLANNER = frozenset({S.PENDING, S.READY, S.FAILED, S.SKIPPED})
 TASK_LIVE = frozenset({T.PENDING, T.QUEUED, T.RUNNING})
 TASK_TERMINAL = frozenset(set(TaskStatus) - TASK_LIVE)
 
-_E = TypeVar("_E", DirectiveStatus, StepStatus, TaskStatus)
+AnyStatus = DirectiveStatus | StepStatus | TaskStatus
 
 
 class IllegalTransitionError(Exception):
@@ -117,7 +115,7 @@ class IllegalTransitionError(Exception):
         self.target = target
 
 
-def table_for(status: _E) -> Mapping[_E, frozenset[_E]]:
+def table_for(status: AnyStatus) -> Mapping[Any, frozenset[Any]]:
     """The transition table of the machine `status` belongs to."""
     tables: dict[type, Mapping[Any, frozenset[Any]]] = {
         DirectiveStatus: DIRECTIVE_TRANSITIONS,
@@ -127,11 +125,11 @@ def table_for(status: _E) -> Mapping[_E, frozenset[_E]]:
     return tables[type(status)]
 
 
-def can_transition(current: _E, target: _E) -> bool:
-    return target in table_for(current)[current]
+def can_transition(current: AnyStatus, target: AnyStatus) -> bool:
+    return type(current) is type(target) and target in table_for(current)[current]
 
 
-def check_transition(current: _E, target: _E) -> None:
+def check_transition(current: AnyStatus, target: AnyStatus) -> None:
     """Raise IllegalTransitionError unless the table allows current → target."""
-    if type(current) is not type(target) or not can_transition(current, target):
+    if not can_transition(current, target):
         raise IllegalTransitionError(type(current).__name__, current.value, target.value)
