@@ -1,0 +1,145 @@
+"""Commands a person (or an agent) gives a directive: start, pause, resume, stop, edit.
+
+Each command checks the directive's state, applies the guarded transition, records what
+happened and enqueues the phase that can act on it after the commit. The API and the CLI
+call these; they never change a status themselves.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from orchestrator.errors import ConflictError
+from orchestrator.models import Directive, GoalHistory, Step
+from orchestrator.repository.events import record_event
+from orchestrator.repository.transitions import transition
+from orchestrator.triggers import enqueue_after_commit
+from schemas.enums import EventType
+from schemas.statuses import (
+    DIRECTIVE_TRANSITIONS,
+    DirectiveStatus,
+    StepStatus,
+)
+from schemas.wire import TASK_DISPATCH, TASK_PLAN, TASK_REPLAN
+
+D = DirectiveStatus
+
+
+def _move(
+    session: Session, directive: Directive, target: DirectiveStatus, *, reason: str, actor: str
+) -> None:
+    """Apply a directive transition or explain, as a 409, why it is not possible now."""
+    current = directive.status
+    if target not in DIRECTIVE_TRANSITIONS[current]:
+        raise ConflictError(
+            f"directive is {current.value}; it cannot become {target.value}", field="status"
+        )
+    values: dict[str, object] = {"status_reason": reason}
+    if target is D.PLANNING or target is D.ACTIVE:
+        values["started_at"] = directive.started_at or datetime.now(UTC)
+    if not transition(
+        session,
+        directive_id=directive.id,
+        row_id=directive.id,
+        current=current,
+        target=target,
+        reason=reason,
+        actor=actor,
+        values=values,
+    ):
+        raise ConflictError("the directive changed meanwhile; try again", field="status")
+    session.refresh(directive)
+
+
+def _has_plan(session: Session, directive: Directive) -> bool:
+    return (
+        session.scalar(
+            select(Step.id)
+            .where(Step.directive_id == directive.id, Step.status != StepStatus.REMOVED)
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def start_directive(session: Session, *, directive: Directive, actor: str) -> None:
+    """draft → planning (a planning agent makes the plan) or → active (a plan was given)."""
+    if directive.status is not D.DRAFT:
+        raise ConflictError(
+            f"only a draft directive can be started; this one is {directive.status.value}",
+            field="status",
+        )
+    if _has_plan(session, directive):
+        _move(session, directive, D.ACTIVE, reason="started with a given plan", actor=actor)
+        enqueue_after_commit(session, TASK_DISPATCH, directive.id)
+    else:
+        _move(session, directive, D.PLANNING, reason="started; planning", actor=actor)
+        enqueue_after_commit(session, TASK_PLAN, directive.id)
+
+
+def pause_directive(session: Session, *, directive: Directive, actor: str, reason: str) -> None:
+    """Nothing new starts; running sessions are cancelled (their work is still pushed)."""
+    _move(session, directive, D.PAUSED, reason=reason, actor=actor)
+    from orchestrator.cancellation import cancel_live_tasks
+
+    cancel_live_tasks(session, directive_id=directive.id, reason=f"directive paused: {reason}")
+
+
+def resume_directive(session: Session, *, directive: Directive, actor: str) -> None:
+    """paused → active, or back to planning if there is no plan yet.
+
+    A directive paused by a circuit breaker resumes only once the breached limit has been
+    raised (checked by the breakers module).
+    """
+    if directive.status is not D.PAUSED:
+        raise ConflictError(
+            f"only a paused directive can be resumed; this one is {directive.status.value}",
+            field="status",
+        )
+    from orchestrator.repository.budgets import assert_breakers_cleared
+
+    assert_breakers_cleared(session, directive=directive)
+    directive.breaker = None
+    if _has_plan(session, directive):
+        _move(session, directive, D.ACTIVE, reason="resumed", actor=actor)
+        enqueue_after_commit(session, TASK_DISPATCH, directive.id)
+    else:
+        _move(session, directive, D.PLANNING, reason="resumed; planning", actor=actor)
+        enqueue_after_commit(session, TASK_PLAN, directive.id)
+
+
+def stop_directive(session: Session, *, directive: Directive, actor: str) -> None:
+    _move(session, directive, D.STOPPED, reason="stopped", actor=actor)
+    from orchestrator.cancellation import cancel_live_tasks
+
+    cancel_live_tasks(session, directive_id=directive.id, reason="directive stopped")
+
+
+def change_goal(session: Session, *, directive: Directive, new_goal: str, actor: str) -> bool:
+    """Record the old goal and, for a directive already under way, re-plan.
+
+    Returns True when a re-plan was requested. A draft directive just takes the new goal.
+    """
+    if new_goal == directive.goal:
+        return False
+    session.add(
+        GoalHistory(directive_id=directive.id, goal=directive.goal, generation=directive.generation)
+    )
+    previous = directive.goal
+    directive.goal = new_goal
+    session.flush()
+    record_event(
+        session,
+        directive_id=directive.id,
+        type=EventType.GOAL_CHANGED,
+        message="goal changed",
+        actor=actor,
+        data={"previous": previous, "current": new_goal},
+    )
+    if directive.status in (D.ACTIVE, D.PAUSED, D.COMPLETED, D.PLANNING, D.FAILED):
+        enqueue_after_commit(session, TASK_REPLAN, directive.id)
+        return True
+    return False
