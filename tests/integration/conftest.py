@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import httpx
@@ -86,13 +86,29 @@ def api_url(database_url: str, redis_url: str, state_dir: Path) -> Iterator[str]
     """The real API server (uvicorn) in a subprocess, reached over HTTP."""
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "MAKIMA_DATABASE_URL": database_url, "MAKIMA_REDIS_URL": redis_url,
-           "MAKIMA_API_URL": url, "MAKIMA_SSE_POLL_SECONDS": "0.1"}
+    env = {
+        **os.environ,
+        "MAKIMA_DATABASE_URL": database_url,
+        "MAKIMA_REDIS_URL": redis_url,
+        "MAKIMA_API_URL": url,
+        "MAKIMA_SSE_POLL_SECONDS": "0.1",
+    }
     log = (state_dir / f"api-{port}.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "orchestrator.api.app:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "orchestrator.api.app:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+        ],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     deadline = time.monotonic() + 30
     while True:
@@ -140,3 +156,101 @@ def client(api_url: str, owner_token: str) -> Iterator[httpx.Client]:
         base_url=api_url, headers={"Authorization": f"Bearer {owner_token}"}, timeout=30
     ) as c:
         yield c
+
+
+def _spawn(
+    name: str, argv: list[str], env: dict[str, str], state_dir: Path
+) -> subprocess.Popen[bytes]:
+    log = (state_dir / f"{name}.log").open("ab")
+    return subprocess.Popen(
+        argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    import signal
+
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+
+@pytest.fixture(scope="session")
+def stack_env(database_url: str, redis_url: str, state_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "MAKIMA_DATABASE_URL": database_url,
+        "MAKIMA_REDIS_URL": redis_url,
+        "MAKIMA_TICK_SECONDS": "0.5",
+        "MAKIMA_DAEMON_OFFLINE_SECONDS": "3",
+    }
+
+
+@pytest.fixture(scope="session")
+def orchestrator_worker(
+    stack_env: dict[str, str], state_dir: Path
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery worker consuming the orchestrator and control queues."""
+    proc = _spawn(
+        "orchestrator-worker",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "orchestrator.celery_app",
+            "worker",
+            "-Q",
+            "orchestrator,control",
+            "-E",
+            "-n",
+            "orchestrator-test@%h",
+            "--concurrency",
+            "2",
+            "--loglevel",
+            "INFO",
+        ],
+        stack_env,
+        state_dir,
+    )
+    yield proc
+    _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def beat(stack_env: dict[str, str], state_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real Celery beat scheduling the tick every 0.5 s."""
+    proc = _spawn(
+        "beat",
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "orchestrator.celery_app",
+            "beat",
+            "--schedule",
+            str(state_dir / "beat-schedule"),
+            "--loglevel",
+            "INFO",
+        ],
+        stack_env,
+        state_dir,
+    )
+    yield proc
+    _stop(proc)
+
+
+def wait_for(predicate: Callable[[], object], timeout: float = 30, interval: float = 0.1) -> object:
+    """Poll until `predicate` returns something truthy; fail with a clear message."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s: {predicate}")
