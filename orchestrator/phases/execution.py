@@ -1,27 +1,160 @@
-"""The execution phase. Its decisions arrive with the directive-lifecycle work (issues 4 and 5);
-until then the entry point only claims nothing and reports that it ran."""
+"""Dispatch: ready steps get an execute task on a daemon of the directive's pool.
+
+One dispatcher at a time per directive: the directive row is locked (`FOR UPDATE`) for the
+whole pass, so two workers or two ticks serialize, and the second sees the first's steps
+already `running`. A step moves ready → running in the same transaction that creates its
+task, so a step never has two live tasks.
+"""
 
 from __future__ import annotations
 
 import logging
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from orchestrator.dag import StepNode, ready_steps
+from orchestrator.models import Directive, Step, Task
+from orchestrator.phases.breakers import trip_breakers_if_needed
+from orchestrator.phases.tasking import create_task
+from orchestrator.prompts import execute_prompt
+from orchestrator.repository.events import record_event
+from orchestrator.repository.fleet import has_online_daemon
+from orchestrator.repository.transitions import transition
+from schemas.directives import DirectivePublic
+from schemas.enums import EventType, Severity, TaskKind
+from schemas.naming import step_branch_name
+from schemas.statuses import DIRECTIVE_LIVE, DirectiveStatus, StepStatus, TaskStatus
+from schemas.steps import StepPublic
+
 log = logging.getLogger(__name__)
+NO_DAEMON_NOTICE = "no_daemon"
 
 
-def dispatch_ready_steps(session: Session, *, directive_id: uuid.UUID) -> None:
-    log.debug("execution phase for %s: nothing to do yet", directive_id)
+def step_node(step: Step) -> StepNode:
+    return StepNode(
+        id=step.id,
+        name=step.name,
+        status=step.status,
+        depends_on=tuple(step.depends_on),
+        order_index=step.order_index,
+        generation=step.generation,
+    )
+
+
+def lock_directive(session: Session, directive_id: uuid.UUID) -> Directive | None:
+    return session.scalars(
+        select(Directive).where(Directive.id == directive_id).with_for_update()
+    ).one_or_none()
+
+
+def dispatch_ready_steps(session: Session, *, directive_id: uuid.UUID) -> list[Task]:
+    """Mark newly ready steps and start a task for each ready step; returns the new tasks."""
+    directive = lock_directive(session, directive_id)
+    if directive is None or directive.status is not DirectiveStatus.ACTIVE:
+        return []
+    if trip_breakers_if_needed(session, directive=directive):
+        return []
+    steps = list(
+        session.scalars(
+            select(Step).where(Step.directive_id == directive_id, Step.status != StepStatus.REMOVED)
+        )
+    )
+    for node in ready_steps(step_node(s) for s in steps):
+        transition(
+            session,
+            directive_id=directive_id,
+            row_id=node.id,
+            current=StepStatus.PENDING,
+            target=StepStatus.READY,
+            reason="every dependency passed",
+        )
+    for step in steps:
+        session.refresh(step)
+    by_id = {s.id: s for s in steps}
+    started = [
+        _start_step(session, directive, step, by_id)
+        for step in sorted(steps, key=lambda s: (s.generation, s.order_index, s.name))
+        if step.status is StepStatus.READY
+    ]
+    if started:
+        _notice_missing_daemon(session, directive)
+    return started
+
+
+def _start_step(
+    session: Session, directive: Directive, step: Step, by_id: dict[uuid.UUID, Step]
+) -> Task:
+    """Base per DESIGN 4.2: first dependency's branch, others merged in by code; else the
+    directive's PR branch when one exists, else the base branch."""
+    deps = [by_id[d] for d in step.depends_on if d in by_id]
+    dep_branches = [d.branch for d in deps if d.branch]
+    if dep_branches:
+        base_ref, merge_refs = dep_branches[0], tuple(dep_branches[1:])
+    else:
+        base_ref, merge_refs = directive.pr_branch or directive.base_branch, ()
+    previous = session.get(Task, step.current_task_id) if step.current_task_id else None
+    # An interrupted session continues where it stopped when the runtime can resume it.
+    resume = (
+        previous.session_id
+        if previous is not None
+        and previous.status is TaskStatus.INTERRUPTED
+        and previous.runtime == directive.runtime
+        else None
+    )
+    prompt = execute_prompt(
+        DirectivePublic.model_validate(directive),
+        StepPublic.model_validate(step),
+        dependencies=[StepPublic.model_validate(d) for d in deps],
+        rework_feedback=step.feedback if step.rework_count > 0 else None,
+    )
+    attempt = step.attempts + 1
+    task = create_task(
+        session,
+        directive=directive,
+        kind=TaskKind.EXECUTE,
+        step=step,
+        attempt=attempt,
+        prompt=prompt,
+        base_ref=base_ref,
+        merge_refs=merge_refs,
+        branch=step.branch or step_branch_name(step.name, step.id),
+        resume_session_id=resume,
+    )
+    transition(
+        session,
+        directive_id=directive.id,
+        row_id=step.id,
+        current=StepStatus.READY,
+        target=StepStatus.RUNNING,
+        reason=f"attempt {attempt} dispatched",
+        values={"current_task_id": task.id, "attempts": attempt},
+        data={"task_id": str(task.id), "base_ref": base_ref, "merge_refs": list(merge_refs)},
+    )
+    return task
+
+
+def _notice_missing_daemon(session: Session, directive: Directive) -> None:
+    """Say once (not every tick) that tasks wait because no daemon of the pool is online."""
+    online = has_online_daemon(session, pool=directive.pool)
+    if online and directive.waiting_notice == NO_DAEMON_NOTICE:
+        directive.waiting_notice = None
+    elif not online and directive.waiting_notice != NO_DAEMON_NOTICE:
+        directive.waiting_notice = NO_DAEMON_NOTICE
+        record_event(
+            session,
+            directive_id=directive.id,
+            type=EventType.TASK_WAITING,
+            severity=Severity.WARNING,
+            message=f"no daemon of pool {directive.pool!r} is online; tasks wait queued",
+            data={"pool": directive.pool},
+        )
+    session.flush()
 
 
 def directives_waiting_for_pool(session: Session, *, pool: str) -> list[uuid.UUID]:
     """Live directives on `pool` (dispatch decides what, if anything, to start)."""
-    from sqlalchemy import select
-
-    from orchestrator.models import Directive
-    from schemas.statuses import DIRECTIVE_LIVE
-
     return list(
         session.scalars(
             select(Directive.id).where(Directive.pool == pool, Directive.status.in_(DIRECTIVE_LIVE))
