@@ -14,9 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
-from schemas.evaluations import Verdict
-
 from schemas.enums import AutonomyLevel, EvaluationColor, EvaluatorFailurePolicy
+from schemas.evaluations import Verdict
 from schemas.messages import VerifierResult
 
 
