@@ -34,6 +34,7 @@ from orchestrator.repository import fleet
 from orchestrator.scheduling import directives_needing_phases
 from orchestrator.triggers import enqueue_after_commit
 from schemas import wire
+from schemas.enums import TaskKind
 from schemas.messages import (
     DAEMON_MESSAGE_ADAPTER,
     TASK_UPDATE_ADAPTER,
@@ -42,6 +43,15 @@ from schemas.messages import (
 )
 
 log = logging.getLogger(__name__)
+
+# The phase that acts on a task of each kind once it has ended.
+_NEXT_PHASE = {
+    TaskKind.PLAN: wire.TASK_MONITOR,
+    TaskKind.EXECUTE: wire.TASK_MONITOR,
+    TaskKind.EVALUATE: wire.TASK_EVALUATE,
+    TaskKind.COMPLETE: wire.TASK_COMPLETE,
+    TaskKind.RESOLVE_CONFLICTS: wire.TASK_COMPLETE,
+}
 
 _TASK_OPTIONS: dict[str, Any] = {
     "acks_late": True,
@@ -76,7 +86,7 @@ def record_task_update(payload: dict[str, Any]) -> None:
     with session_scope() as session:
         finished = monitoring.record_task_update(session, message)
         if finished is not None:
-            enqueue_after_commit(session, wire.TASK_MONITOR, finished.directive_id)
+            enqueue_after_commit(session, _NEXT_PHASE[finished.kind], finished.directive_id)
 
 
 @app.task(name=wire.TASK_RECORD_DAEMON, **_TASK_OPTIONS)

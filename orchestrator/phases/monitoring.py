@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from orchestrator.models import Daemon, Directive, Task, TaskOutputEvent
+from orchestrator.phases.progress import advance_directive
 from orchestrator.repository.owners import revoke_task_keys
 from orchestrator.repository.transitions import transition
 from schemas.enums import DaemonStatus, ErrorKind
@@ -184,5 +185,5 @@ def interrupt_lost_tasks(session: Session, *, silent_seconds: float) -> list[Tas
 
 
 def monitor_directive(session: Session, *, directive_id: uuid.UUID) -> None:
-    """Move the directive's steps after their tasks ended (filled in by the lifecycle work)."""
-    log.debug("monitor %s", directive_id)
+    """The monitor phase's entry point: move steps and the directive after tasks ended."""
+    advance_directive(session, directive_id=directive_id)
