@@ -62,7 +62,7 @@ _TASK_OPTIONS: dict[str, Any] = {
 }
 
 
-def _phase(fn: Callable[..., None]) -> Callable[[str], None]:
+def _phase(fn: Callable[..., object]) -> Callable[[str], None]:
     def run(directive_id: str) -> None:
         with session_scope() as session:
             fn(session, directive_id=uuid.UUID(directive_id))
