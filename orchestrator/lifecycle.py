@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchestrator.errors import ConflictError
-from orchestrator.models import Directive, GoalHistory, Step
+from orchestrator.models import Approval, Directive, GoalHistory, Step
 from orchestrator.repository.events import record_event
 from orchestrator.repository.transitions import transition
 from orchestrator.triggers import enqueue_after_commit
-from schemas.enums import EventType
+from schemas.enums import ApprovalStatus, EventType
 from schemas.statuses import (
     DIRECTIVE_TRANSITIONS,
     DirectiveStatus,
@@ -143,3 +143,46 @@ def change_goal(session: Session, *, directive: Directive, new_goal: str, actor:
         enqueue_after_commit(session, TASK_REPLAN, directive.id)
         return True
     return False
+
+
+def decide_approval(
+    session: Session, *, approval: Approval, approved: bool, comment: str | None, actor: str
+) -> None:
+    """A person's answer: approve → the step passes and the chain advances at once;
+    deny → rework with the comment as instructions, or failed when the budget is spent."""
+    if approval.status is not ApprovalStatus.PENDING:
+        raise ConflictError(f"approval already {approval.status.value}", field="approval_id")
+    directive = session.get(Directive, approval.directive_id)
+    step = session.get(Step, approval.step_id)
+    assert directive is not None and step is not None  # foreign keys guarantee both
+    approval.status = ApprovalStatus.APPROVED if approved else ApprovalStatus.DENIED
+    approval.comment = comment
+    approval.decided_by = actor
+    approval.decided_at = datetime.now(UTC)
+    session.flush()
+    record_event(
+        session,
+        directive_id=directive.id,
+        step_id=step.id,
+        type=EventType.APPROVAL_DECIDED,
+        actor=actor,
+        message=f"step {step.name!r} {approval.status.value}" + (f": {comment}" if comment else ""),
+        data={"approval_id": str(approval.id), "approved": approved, "comment": comment},
+    )
+    if step.status is not StepStatus.AWAITING_APPROVAL:
+        return  # the step moved on meanwhile (e.g. removed by a re-plan): the answer is kept
+    from orchestrator.phases.outcomes import pass_step, rework_or_fail_step
+
+    if approved:
+        pass_step(
+            session, directive=directive, step=step, reason=f"approved by {actor}", actor=actor
+        )
+    else:
+        rework_or_fail_step(
+            session,
+            directive=directive,
+            step=step,
+            reason=f"denied by {actor}",
+            feedback=f"A reviewer denied the previous result:\n{comment}",
+            actor=actor,
+        )
