@@ -13,13 +13,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchestrator.errors import ConflictError
-from orchestrator.models import Approval, Directive, GoalHistory, Step
+from orchestrator.models import Approval, Directive, GoalHistory, Step, Task
 from orchestrator.repository.events import record_event
 from orchestrator.repository.transitions import transition
 from orchestrator.triggers import enqueue_after_commit
-from schemas.enums import ApprovalStatus, EventType
+from schemas.enums import ApprovalStatus, EventType, TaskKind
 from schemas.statuses import (
     DIRECTIVE_TRANSITIONS,
+    TASK_LIVE,
     DirectiveStatus,
     StepStatus,
 )
@@ -121,7 +122,10 @@ def stop_directive(session: Session, *, directive: Directive, actor: str) -> Non
 def change_goal(session: Session, *, directive: Directive, new_goal: str, actor: str) -> bool:
     """Record the old goal and, for a directive already under way, re-plan.
 
-    Returns True when a re-plan was requested. A draft directive just takes the new goal.
+    The directive gets the next generation and goes to `planning`; a planning task still
+    live for an older goal is cancelled, so two quick edits leave one live planning task.
+    Passed and running steps stay. Returns True when a re-plan was requested; a draft
+    directive just takes the new goal.
     """
     if new_goal == directive.goal:
         return False
@@ -139,10 +143,39 @@ def change_goal(session: Session, *, directive: Directive, new_goal: str, actor:
         actor=actor,
         data={"previous": previous, "current": new_goal},
     )
-    if directive.status in (D.ACTIVE, D.PAUSED, D.COMPLETED, D.PLANNING, D.FAILED):
-        enqueue_after_commit(session, TASK_REPLAN, directive.id)
-        return True
-    return False
+    if directive.status not in _REPLANNABLE:
+        return False
+    request_replan(session, directive=directive, actor=actor, reason="goal changed")
+    return True
+
+
+_REPLANNABLE = (D.ACTIVE, D.PAUSED, D.COMPLETED, D.PLANNING, D.FAILED)
+
+
+def request_replan(session: Session, *, directive: Directive, actor: str, reason: str) -> None:
+    """Next generation, one planning task: cancel superseded planners, go to planning."""
+    from orchestrator.cancellation import cancel_live_tasks
+
+    planners = session.scalars(
+        select(Task.id).where(
+            Task.directive_id == directive.id,
+            Task.kind == TaskKind.PLAN,
+            Task.status.in_(TASK_LIVE),
+        )
+    ).all()
+    if planners:
+        cancel_live_tasks(
+            session,
+            directive_id=directive.id,
+            reason=f"superseded: {reason}",
+            task_ids=list(planners),
+        )
+    directive.generation += 1
+    directive.chain_regenerations += 1
+    session.flush()
+    if directive.status is not D.PLANNING:
+        _move(session, directive, D.PLANNING, reason=f"{reason}; re-planning", actor=actor)
+    enqueue_after_commit(session, TASK_REPLAN, directive.id)
 
 
 def decide_approval(

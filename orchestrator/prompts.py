@@ -121,3 +121,62 @@ def evaluation_prompt(
         '"criteria": [{"criterion": str, "passed": bool, "evidence": str}], '
         '"summary": str, "rework_instructions": str | null}\n'
     )
+
+
+_REPLAN_ACTIONS = {
+    "passed": "stays (its work is kept; new steps may depend on it to inherit it)",
+    "running": "stays (it is running now)",
+    "evaluating": "stays (its result is being evaluated)",
+    "awaiting_approval": "stays (a person is reviewing it)",
+    "pending": "may be removed",
+    "ready": "may be removed",
+    "failed": "may be removed",
+    "skipped": "may be removed",
+}
+
+
+def replanning_prompt(
+    directive: DirectivePublic,
+    *,
+    previous_goals: Sequence[str],
+    steps: Sequence[StepPublic],
+    orders: Sequence[str] = (),
+    previous_failure: str | None = None,
+) -> str:
+    """Re-planning after a goal edit (or linked orders): what changed, what exists, what
+    the planner may do with each existing step."""
+    history = "\n\n".join(
+        f"### Version {i + 1} (previous)\n{goal}" for i, goal in enumerate(previous_goals)
+    )
+    by_status: dict[str, list[StepPublic]] = {}
+    for step in steps:
+        by_status.setdefault(step.status.value, []).append(step)
+    groups = []
+    for status, members in by_status.items():
+        lines = "\n".join(f"- {s.name} (id {s.id}): {s.description}" for s in members)
+        groups.append(f"### {status}: {_REPLAN_ACTIONS.get(status, 'stays')}\n{lines}")
+    existing = "\n\n".join(groups) if groups else "(no steps yet)"
+    parts = [
+        "You are the planning agent for a makima directive whose goal changed. Do not change "
+        "any files: adjust the plan with the makima CLI.",
+        directive_brief(directive),
+        f"## How the goal changed\n### Current version\n{directive.goal}\n\n{history}\n",
+        f"## Existing steps (generation {directive.generation - 1} and earlier)\n{existing}\n",
+    ]
+    if previous_failure:
+        parts.insert(
+            1, f"## Your previous attempt ended without a valid plan\n{previous_failure}\n"
+        )
+    if orders:
+        parts.append(
+            "## Orders linked to this directive (highest priority first)\n"
+            + _bullets(orders)
+            + "\nPick an adequate number of them to plan now; put each order's id in the "
+            "`order_ids` of the steps that work on it.\n"
+        )
+    parts.append(
+        PLAN_HOWTO + '\nTo remove steps, list their names in "remove" next to "steps" in the same '
+        'submission. Submit only new steps in "steps"; new steps may depend on existing '
+        "steps by name.\n"
+    )
+    return "\n".join(parts)

@@ -43,6 +43,13 @@ def plan_directive(session: Session, *, directive_id: uuid.UUID) -> Task | None:
 def start_planning_task(
     session: Session, *, directive: Directive, previous_failure: str | None
 ) -> Task:
+    """A planning task for the directive's generation: a first plan or a re-plan."""
+    if directive.generation > 0:
+        from orchestrator.phases.replanning import start_replanning_task
+
+        return start_replanning_task(
+            session, directive=directive, previous_failure=previous_failure
+        )
     attempt = 1 + int(
         session.scalar(
             select(func.count(Task.id)).where(
