@@ -9,12 +9,15 @@ from sqlalchemy.orm import Session
 
 from orchestrator.models import Directive
 from schemas.statuses import DirectiveStatus
-from schemas.wire import TASK_COMPLETE, TASK_DISPATCH, TASK_MONITOR, TASK_PLAN
+from schemas.wire import TASK_COMPLETE, TASK_DISPATCH, TASK_EVALUATE, TASK_MONITOR, TASK_PLAN
 
+# In the order a step moves through them: a finished task is monitored, then evaluated,
+# then its dependents are dispatched. Running steps keep reporting while planning.
 _PHASES_BY_STATUS: dict[DirectiveStatus, tuple[str, ...]] = {
-    DirectiveStatus.PLANNING: (TASK_PLAN, TASK_MONITOR),
-    DirectiveStatus.ACTIVE: (TASK_MONITOR, TASK_DISPATCH),
-    DirectiveStatus.COMPLETING: (TASK_COMPLETE, TASK_MONITOR),
+    DirectiveStatus.PLANNING: (TASK_MONITOR, TASK_EVALUATE, TASK_PLAN),
+    DirectiveStatus.ACTIVE: (TASK_MONITOR, TASK_EVALUATE, TASK_DISPATCH),
+    DirectiveStatus.PAUSED: (TASK_MONITOR,),
+    DirectiveStatus.COMPLETING: (TASK_MONITOR, TASK_COMPLETE),
 }
 
 

@@ -254,3 +254,39 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30, interval: flo
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s: {predicate}")
+
+
+@pytest.fixture(scope="session")
+def daemon(stack_env: dict[str, str], state_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
+    """A real daemon (Celery worker, threads pool) with two slots on pool `default`."""
+    proc = _spawn("daemon", [sys.executable, "-m", "workers", "--pool", "default",
+                             "--concurrency", "2", "--name", "test-daemon",
+                             "--work-dir", str(state_dir / "daemon")], stack_env, state_dir)
+    yield proc
+    _stop(proc)
+
+
+@pytest.fixture()
+def empty_queues(redis_url: str) -> None:
+    """Drop messages a previous test left in the queues (their tasks no longer exist)."""
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    for key in client.scan_iter("daemons.*"):
+        client.delete(key)
+    client.delete("orchestrator")
+    for key in client.scan_iter("makima:cancel:*"):
+        client.delete(key)
+
+
+@pytest.fixture()
+def stack(
+    clean_db: Engine,
+    empty_queues: None,
+    orchestrator_worker: subprocess.Popen[bytes],
+    beat: subprocess.Popen[bytes],
+    daemon: subprocess.Popen[bytes],
+    client: httpx.Client,
+) -> httpx.Client:
+    """The whole stack running, an owner's API client, empty tables and queues."""
+    return client
