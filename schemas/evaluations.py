@@ -48,3 +48,16 @@ class EvaluationPublic(BaseModel):
     verifier_results: list[dict[str, Any]]
     verdict: dict[str, Any] | None
     created_at: datetime
+
+
+class EvaluateRequest(BaseModel):
+    """`makima step evaluate`: an evaluator agent's verdict, or a person's re-evaluation.
+
+    From the evaluator task's own key, the verdict is kept for when its session ends. From
+    an owner's key, the step (which must be evaluating) is decided now, with the verdict
+    when one is given, else from its checks (and a fresh evaluator agent if enabled).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    verdict: Verdict | None = None

@@ -51,17 +51,23 @@ def evaluate_directive(session: Session, *, directive_id: uuid.UUID) -> None:
         evaluate_step(session, directive=directive, step=step)
 
 
-def evaluate_step(session: Session, *, directive: Directive, step: Step) -> Evaluation | None:
-    """Decide one evaluating step, or start/await its evaluator agent. Idempotent."""
+def evaluate_step(
+    session: Session, *, directive: Directive, step: Step, verdict_override: Verdict | None = None
+) -> Evaluation | None:
+    """Decide one evaluating step, or start/await its evaluator agent. Idempotent.
+
+    `verdict_override` is a person's verdict given by hand (`makima step evaluate`): it
+    stands in for the evaluator agent.
+    """
     task = session.get(Task, step.current_task_id) if step.current_task_id else None
     if task is None:
         return None
     verifiers = [
         VerifierResult.model_validate(v) for v in (task.result or {}).get("verifier_results", [])
     ]
-    verdict: Verdict | None = None
+    verdict: Verdict | None = verdict_override
     evaluator_problem: str | None = None
-    if directive.evaluator_enabled and all(v.passed for v in verifiers):
+    if verdict is None and directive.evaluator_enabled and all(v.passed for v in verifiers):
         evaluator = _evaluator_task(session, directive, step, task, verifiers)
         if evaluator is None or evaluator.status in TASK_LIVE:
             return None  # the evaluator agent is still working

@@ -123,6 +123,8 @@ def _record_finished(session: Session, task: Task, message: TaskFinished) -> Tas
             "error_kind": message.error_kind,
             "error_detail": message.error_detail,
             "result": {
+                # A verdict submitted through the API while the task ran is kept.
+                **(task.result or {}),
                 "result_text": message.result_text,
                 "branch": message.branch,
                 "changed": message.changed,
