@@ -41,6 +41,8 @@ from urllib.parse import quote
 
 import psutil
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
@@ -189,6 +191,9 @@ class EmbeddedPostgres(_Embedded):
         # stopped process, so kill the whole family; WAL recovery makes this safe.
         log.warning("killing unresponsive postgres (pid %d) in %s", postmaster.pid, self.data_dir)
         kill_all([postmaster, *descendants(postmaster)])
+        # Its parent is gone, so the dead postmaster may linger as an unreaped zombie; to
+        # PostgreSQL (and pgserver) a zombie's PID in a lock file still looks alive.
+        _remove_lock_files(pid_path)
         return False
 
     def _ensure_database(self, admin_url: str) -> None:
@@ -306,12 +311,12 @@ class EmbeddedRedis(_Embedded):
             return False
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
+            # `daemonize yes` forks before binding, so the command succeeds even when the
+            # port is taken; the server then exits at once. Look for it before asking it.
+            if not self._our_servers():
+                return False
             if self._healthy(port):
                 return True
-            if not self._our_servers():  # it died (e.g. the port was taken): don't wait
-                time.sleep(0.2)
-                if not self._our_servers():
-                    return False
             time.sleep(0.05)
         for proc in self._our_servers():
             terminate(proc, grace=HEALTH_TIMEOUT_SECONDS)
@@ -325,6 +330,9 @@ class EmbeddedRedis(_Embedded):
             socket_timeout=HEALTH_TIMEOUT_SECONDS,
             socket_connect_timeout=HEALTH_TIMEOUT_SECONDS,
             decode_responses=True,
+            # No retries: redis-py retries 3 times by default, which turns a hung server
+            # (or a stranger listening on the port) into a 30-second wait.
+            retry=Retry(NoBackoff(), 0),
         )
         try:
             if not client.ping():

@@ -78,6 +78,9 @@ def terminate(proc: psutil.Process, *, grace: float) -> None:
     """SIGTERM one process, SIGKILL it after `grace` seconds; returns once it is gone."""
     with contextlib.suppress(psutil.Error):
         proc.terminate()
+        # A stopped process (SIGSTOP, a suspended job) keeps SIGTERM pending until it is
+        # continued: let it act on it and shut down cleanly.
+        proc.send_signal(signal.SIGCONT)
     if not wait_gone([proc], grace):
         with contextlib.suppress(psutil.Error):
             proc.kill()
