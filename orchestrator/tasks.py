@@ -32,7 +32,7 @@ from orchestrator.phases import (
 )
 from orchestrator.repository import fleet
 from orchestrator.scheduling import directives_needing_phases
-from orchestrator.triggers import enqueue_after_commit
+from orchestrator.triggers import enqueue_after_commit, forget_phases
 from schemas import wire
 from schemas.enums import TaskKind
 from schemas.messages import (
@@ -85,8 +85,30 @@ def record_task_update(payload: dict[str, Any]) -> None:
     message = TASK_UPDATE_ADAPTER.validate_python(payload)
     with session_scope() as session:
         finished = monitoring.record_task_update(session, message)
-        if finished is not None:
+        if finished is None:
+            return
+        if finished.kind in (TaskKind.PLAN, TaskKind.EXECUTE):
+            _advance_inline(session, finished.directive_id)
+        else:
             enqueue_after_commit(session, _NEXT_PHASE[finished.kind], finished.directive_id)
+
+
+_INLINE_PHASES = (wire.TASK_MONITOR, wire.TASK_EVALUATE, wire.TASK_DISPATCH)
+
+
+def _advance_inline(session: Session, directive_id: uuid.UUID) -> None:
+    """Monitor, evaluate, dispatch (and monitor again) right here, in the transaction that recorded the end.
+
+    This is the hot path of a handoff (a step passed → its dependents start): doing the
+    three phases in one worker saves three queue hops. Each phase is idempotent and takes
+    the directive's row lock, so a concurrent tick doing the same finds nothing to do. The
+    phase messages these phases would enqueue for themselves are dropped as redundant.
+    """
+    monitoring.monitor_directive(session, directive_id=directive_id)
+    evaluation.evaluate_directive(session, directive_id=directive_id)
+    execution.dispatch_ready_steps(session, directive_id=directive_id)
+    monitoring.monitor_directive(session, directive_id=directive_id)  # the outcome, if all done
+    forget_phases(session, directive_id, _INLINE_PHASES)
 
 
 @app.task(name=wire.TASK_RECORD_DAEMON, **_TASK_OPTIONS)

@@ -50,6 +50,12 @@ def enqueue_after_commit(session: Session, task_name: str, directive_id: uuid.UU
     session.info[_PHASES_KEY].add((task_name, str(directive_id)))
 
 
+def forget_phases(session: Session, directive_id: uuid.UUID, task_names: tuple[str, ...]) -> None:
+    """Drop pending phase messages the caller has just done itself in this transaction."""
+    pending: set[tuple[str, str]] = session.info.get(_PHASES_KEY, set())
+    pending.difference_update((name, str(directive_id)) for name in task_names)
+
+
 def signal_cancel_after_commit(session: Session, task_ids: list[uuid.UUID]) -> None:
     """Set the cancel keys the daemons poll, once the cancellation is committed."""
     if task_ids:
