@@ -128,7 +128,8 @@ class WorktreeMeta(BaseModel):
     attempt: int
     kind: TaskKind
     step_name: str
-    branch: str
+    branch: str  # pushed to on origin
+    local_branch: str  # checked out in the worktree (unique among the cache's worktrees)
     repository: str
     start_commit: str
     agent_pgid: int | None = None
@@ -200,7 +201,7 @@ class Worktree:
             if self.path.exists():
                 shutil.rmtree(self.path, ignore_errors=True)
             run_git(["worktree", "prune"], self.cache.path, check=False)
-            run_git(["branch", "--quiet", "-D", self.meta.branch], self.cache.path,
+            run_git(["branch", "--quiet", "-D", self.meta.local_branch], self.cache.path,
                     check=False)
         self.meta_path.unlink(missing_ok=True)
 
@@ -280,6 +281,10 @@ class WorktreeManager:
         for ref in (task.base_ref, *task.merge_refs):
             validate_branch_name(ref)
         path, lock = self.claim_slot(task)
+        # git refuses one branch in two worktrees: a task pushed aside to its own slot
+        # (the step's slot is busy) checks out a suffixed local name; it pushes to `branch`.
+        local_branch = branch if path.name != str(task.task_id) or task.step_id is None else (
+            f"{branch}-{task.task_id.hex[:8]}")
         cache = self.cache_for(task.repository)
         try:
             with cache.lock.held():
@@ -287,10 +292,11 @@ class WorktreeManager:
                 base = cache.resolve(task.base_ref)
                 merges = [(ref, cache.resolve(ref)) for ref in task.merge_refs]
                 run_git(["worktree", "prune"], cache.path)
-                run_git(["worktree", "add", "--quiet", "--force", "-B", branch, str(path), base],
+                run_git(["worktree", "add", "--quiet", "-B", local_branch, str(path), base],
                         cache.path)
             meta = WorktreeMeta(task_id=task.task_id, attempt=task.attempt, kind=task.kind,
                                 step_name=task.step_name, branch=branch,
+                                local_branch=local_branch,
                                 repository=task.repository, start_commit=base)
             worktree = Worktree(path, cache, meta, lock)
             worktree.save_meta()
