@@ -77,7 +77,9 @@ class AgentSettings(BaseModel):
 
 
 class DirectiveCreate(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # python-re: the branch-name pattern needs look-arounds, which pydantic's default
+    # (Rust) regex engine does not support.
+    model_config = ConfigDict(extra="forbid", regex_engine="python-re")
 
     title: str = Field(min_length=1, max_length=200)
     goal: str = Field(min_length=1, max_length=_TEXT)
@@ -149,6 +151,12 @@ class DirectiveUpdate(BaseModel):
     budgets: BudgetsPatch | None = None
     evaluation: EvaluationPatch | None = None
     agent: AgentPatch | None = None
+
+
+class PauseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(default="paused by a person", min_length=1, max_length=2000)
 
 
 class DirectivePublic(BaseModel):

@@ -10,6 +10,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.tokens import ErrorBody
+
 _HARD_TEXT_CAP = 200_000
 
 
@@ -52,3 +54,17 @@ class StepBatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     steps: list[StepSpec] = Field(max_length=10_000)
+
+
+class PlanProblemPublic(BaseModel):
+    """One reason a plan was refused: which step (None for the plan as a whole), which field."""
+
+    step: str | None
+    field: str
+    reason: str
+
+
+class PlanErrorBody(ErrorBody):
+    """A refused plan: `detail` sums up, `problems` lists every problem found, step by step."""
+
+    problems: list[PlanProblemPublic] = Field(default_factory=list)

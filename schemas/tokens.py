@@ -1,4 +1,5 @@
-"""API keys: created once (the secret is shown only then), listed, revoked."""
+"""API keys (created once, the secret shown only then; listed; revoked), who is calling,
+and the generic answers of the API (errors, health)."""
 
 from __future__ import annotations
 
@@ -41,3 +42,16 @@ class ErrorBody(BaseModel):
     error: str
     detail: str
     field: str | None = None
+
+
+class PrincipalPublic(BaseModel):
+    """Who the presented key belongs to; a task key is bound to one directive."""
+
+    owner_id: UUID
+    owner_name: str
+    scope: TokenScope
+    directive_id: UUID | None
+
+
+class HealthStatus(BaseModel):
+    status: str

@@ -76,3 +76,10 @@ def has_online_daemon(session: Session, *, pool: str) -> bool:
         select(Daemon.id).where(Daemon.pool == pool, Daemon.status == DaemonStatus.ONLINE).limit(1)
     )
     return found is not None
+
+
+def list_daemons(session: Session) -> list[Daemon]:
+    """Every daemon, online first. Daemons are shared infrastructure, not owner-scoped."""
+    return list(
+        session.scalars(select(Daemon).order_by(Daemon.status.desc(), Daemon.pool, Daemon.name))
+    )

@@ -1,0 +1,1 @@
+"""The HTTP API (FastAPI): owner-scoped routes, one transaction per request."""

@@ -1,0 +1,71 @@
+"""The API application factory: `uvicorn orchestrator.api.app:create_app --factory`.
+
+Nothing connects at import or at creation: the engine is made on the first request.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import HTMLResponse
+from sqlalchemy import text
+
+from orchestrator.api.deps import SessionDep
+from orchestrator.api.errors import error_responses, install_error_handlers
+from orchestrator.api.routes import (
+    approvals,
+    daemons,
+    directives,
+    evaluations,
+    events,
+    orders,
+    steps,
+    tasks,
+    tokens,
+)
+from schemas.tokens import HealthStatus
+
+DASHBOARD = Path(__file__).resolve().parent.parent / "dashboard" / "index.html"
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(
+        title="makima",
+        version="0.1.0",
+        description=(
+            "Hand a goal for a git repository to a fleet of coding agents. Every route but "
+            "`/healthz` needs `Authorization: Bearer <API key>`; every error answers an "
+            "`ErrorBody` naming the field and the reason."
+        ),
+    )
+    install_error_handlers(app)
+    for module in (
+        directives,
+        steps,
+        evaluations,
+        tasks,
+        events,
+        approvals,
+        orders,
+        daemons,
+        tokens,
+    ):
+        app.include_router(module.router)
+
+    @app.get(
+        "/healthz",
+        response_model=HealthStatus,
+        responses=error_responses(503),
+        tags=["health"],
+        summary="Liveness: answers once the database answers",
+    )
+    def healthz(session: SessionDep) -> HealthStatus:
+        session.execute(text("SELECT 1"))
+        return HealthStatus(status="ok")
+
+    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+    def dashboard() -> HTMLResponse:
+        return HTMLResponse(DASHBOARD.read_text(encoding="utf-8"))
+
+    return app

@@ -1,0 +1,1 @@
+"""One router per concept; `orchestrator.api.app.create_app` mounts them all."""
