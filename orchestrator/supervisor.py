@@ -152,6 +152,16 @@ def log_ready(pattern: str) -> ReadyCheck:
     return lambda child: compiled.search(child.log_text()) is not None
 
 
+def describe_exit(code: int | None) -> str:
+    """"exited with code 3", "was killed by SIGKILL" (Popen gives -N for signal N)."""
+    if code is None:
+        return "is still running"
+    if code < 0:
+        with contextlib.suppress(ValueError):
+            return f"was killed by {signal.Signals(-code).name}"
+    return f"exited with code {code}"
+
+
 class Supervisor:
     """Starts named children under one state directory and stops them all by PID."""
 
@@ -317,7 +327,7 @@ class Supervisor:
         while True:
             code = child.returncode
             if code is not None:
-                raise ChildFailed(child, f"exited with code {code} before it was ready")
+                raise ChildFailed(child, f"{describe_exit(code)} before it was ready")
             if ready(child):
                 return
             if time.monotonic() >= deadline:
@@ -331,6 +341,7 @@ __all__ = [
     "ReadyCheck",
     "Supervisor",
     "SupervisorError",
+    "describe_exit",
     "http_ready",
     "log_ready",
 ]
