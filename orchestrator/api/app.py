@@ -6,13 +6,19 @@ Nothing connects at import or at creation: the engine is made on the first reque
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse
 from sqlalchemy import text
 
 from orchestrator.api.deps import SessionDep
-from orchestrator.api.errors import error_responses, install_error_handlers
+from orchestrator.api.errors import (
+    complete_error_responses,
+    error_responses,
+    install_error_handlers,
+)
 from orchestrator.api.routes import (
     approvals,
     daemons,
@@ -40,18 +46,23 @@ def create_app() -> FastAPI:
         ),
     )
     install_error_handlers(app)
-    for module in (
-        directives,
-        steps,
-        evaluations,
-        tasks,
-        events,
-        approvals,
-        orders,
-        daemons,
-        tokens,
-    ):
-        app.include_router(module.router)
+    routers = (directives, steps, evaluations, tasks, events, approvals, orders, daemons, tokens)
+    for module in routers:
+        app.include_router(module.router, responses=error_responses(401))
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = complete_error_responses(
+                get_openapi(
+                    title=app.title,
+                    version=app.version,
+                    description=app.description,
+                    routes=app.routes,
+                )
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
     @app.get(
         "/healthz",

@@ -62,6 +62,30 @@ def error_responses(*statuses: int, plan: bool = False) -> dict[int | str, dict[
     }
 
 
+def complete_error_responses(schema: dict[str, Any]) -> dict[str, Any]:
+    """Make the OpenAPI document say what the handlers do: every error answers an ErrorBody.
+
+    Routes that document an error status without a model, and FastAPI's default 422
+    (`HTTPValidationError`, which this API never sends), get the `ErrorBody` schema.
+    """
+    error_ref = {"$ref": "#/components/schemas/ErrorBody"}
+    default_422 = "#/components/schemas/HTTPValidationError"
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            for status, response in operation.get("responses", {}).items():
+                if not status.isdigit() or int(status) < 400:
+                    continue
+                json_schema = response.get("content", {}).get("application/json", {}).get("schema")
+                if json_schema is None or json_schema.get("$ref") == default_422:
+                    response["content"] = {"application/json": {"schema": dict(error_ref)}}
+                    response.setdefault("description", _DESCRIPTIONS.get(int(status), "Error"))
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("ErrorBody", ErrorBody.model_json_schema())
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema
+
+
 def _answer(
     status: int,
     detail: str,

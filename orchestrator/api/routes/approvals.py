@@ -21,9 +21,7 @@ from orchestrator.repository.owners import Principal
 from schemas.approvals import ApprovalDecision, ApprovalPublic, DenyDecision
 from schemas.enums import ApprovalStatus
 
-router = APIRouter(
-    prefix="/api/v1/approvals", tags=["approvals"], responses=error_responses(401, 403)
-)
+router = APIRouter(prefix="/api/v1/approvals", tags=["approvals"], responses=error_responses(403))
 
 ApprovalIdPath = Annotated[uuid.UUID, Path(description="The approval's id.")]
 

@@ -9,7 +9,7 @@ from orchestrator.api.errors import error_responses
 from orchestrator.repository.fleet import list_daemons
 from schemas.fleet import DaemonPublic
 
-router = APIRouter(prefix="/api/v1", tags=["daemons"], responses=error_responses(401, 403))
+router = APIRouter(prefix="/api/v1", tags=["daemons"], responses=error_responses(403))
 
 
 @router.get(

@@ -37,7 +37,7 @@ from schemas.enums import TokenScope
 from schemas.statuses import DirectiveStatus, StepStatus
 from schemas.steps import ChainView, DirectiveDetail, StepPublic, TaskPublic
 
-router = APIRouter(prefix="/api/v1/directives", tags=["directives"], responses=error_responses(401))
+router = APIRouter(prefix="/api/v1/directives", tags=["directives"])
 
 
 def directive_detail(session: Session, directive: Directive) -> DirectiveDetail:

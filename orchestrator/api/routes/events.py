@@ -20,7 +20,6 @@ from schemas.events import EventPage, EventPublic
 router = APIRouter(
     prefix="/api/v1/directives/{directive_id}/events",
     tags=["events"],
-    responses=error_responses(401),
 )
 
 

@@ -13,7 +13,7 @@ from orchestrator.repository import orders as orders_repo
 from schemas.enums import OrderStatus
 from schemas.orders import OrderCreate, OrderLink, OrderPublic, OrderUpdate
 
-router = APIRouter(prefix="/api/v1", tags=["orders"], responses=error_responses(401, 403))
+router = APIRouter(prefix="/api/v1", tags=["orders"], responses=error_responses(403))
 
 OrderIdPath = Annotated[uuid.UUID, Path(description="The order's id.")]
 

@@ -28,9 +28,7 @@ from schemas.statuses import DirectiveStatus
 from schemas.steps import StepPublic
 from schemas.wire import TASK_DISPATCH
 
-router = APIRouter(
-    prefix="/api/v1/directives/{directive_id}", tags=["steps"], responses=error_responses(401)
-)
+router = APIRouter(prefix="/api/v1/directives/{directive_id}", tags=["steps"])
 
 # New or removed steps change what is ready: tell the dispatcher at once (after the commit)
 # instead of leaving it to the next tick.

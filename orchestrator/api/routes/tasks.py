@@ -14,7 +14,7 @@ from schemas.enums import TokenScope
 from schemas.events import OutputEventPublic, OutputPage
 from schemas.steps import TaskPublic
 
-router = APIRouter(prefix="/api/v1", tags=["tasks"], responses=error_responses(401))
+router = APIRouter(prefix="/api/v1", tags=["tasks"])
 
 
 @router.get(

@@ -14,7 +14,7 @@ from orchestrator.models import Owner
 from orchestrator.repository import owners as owners_repo
 from schemas.tokens import PrincipalPublic, TokenCreate, TokenCreated, TokenPublic
 
-router = APIRouter(prefix="/api/v1", tags=["tokens"], responses=error_responses(401))
+router = APIRouter(prefix="/api/v1", tags=["tokens"])
 
 
 @router.get("/me", response_model=PrincipalPublic, summary="Who the presented key belongs to")
