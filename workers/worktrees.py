@@ -48,7 +48,12 @@ _SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
 
 
 class FileLock:
-    """An exclusive flock on a file; works between threads (one open file each) and processes."""
+    """An exclusive flock on a file; works between threads (one open file each) and processes.
+
+    `release(unlink=True)` deletes the file while still holding it; `acquire` therefore
+    re-checks after locking that the path still names the file it locked (a waiter may
+    have locked a file that was unlinked meanwhile) and retries if not.
+    """
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -56,17 +61,26 @@ class FileLock:
 
     def acquire(self, *, blocking: bool = True) -> bool:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-        except BlockingIOError:
+        while True:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
+            except BlockingIOError:
+                os.close(fd)
+                return False
+            try:
+                current = os.stat(self.path).st_ino
+            except FileNotFoundError:
+                current = None
+            if current == os.fstat(fd).st_ino:
+                self._fd = fd
+                return True
             os.close(fd)
-            return False
-        self._fd = fd
-        return True
 
-    def release(self) -> None:
+    def release(self, *, unlink: bool = False) -> None:
         if self._fd is not None:
+            if unlink:
+                self.path.unlink(missing_ok=True)
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
@@ -206,7 +220,8 @@ class Worktree:
         self.meta_path.unlink(missing_ok=True)
 
     def release(self) -> None:
-        self.lock.release()
+        """Give the slot back; its lock file goes too once the checkout is gone."""
+        self.lock.release(unlink=not self.path.exists() and not self.meta_path.exists())
 
 
 class WorktreeManager:
@@ -242,13 +257,15 @@ class WorktreeManager:
             lock = FileLock(path.with_suffix(".lock"))
             if not lock.acquire(blocking=False):
                 continue
+            freed = False
             try:
-                if self._free_leftover(path, lock):
-                    salvaged.append(path)
+                freed = self._free_leftover(path, lock)
             except ValueError as exc:  # an unreadable record: keep the files for a person
                 log.error("cannot salvage %s: %s", path, exc)
             finally:
-                lock.release()
+                lock.release(unlink=freed)
+            if freed:
+                salvaged.append(path)
         return salvaged
 
     def _free_leftover(self, path: Path, lock: FileLock) -> bool:
@@ -308,7 +325,7 @@ class WorktreeManager:
             return worktree
         except BaseException:
             self._discard(path, cache)
-            lock.release()
+            lock.release(unlink=True)
             raise
 
     def _discard(self, path: Path, cache: RepoCache) -> None:

@@ -201,3 +201,21 @@ def test_commit_subject_is_one_safe_line() -> None:
     assert commit_subject("fix\nthe\tbug\x1b[31m") == "fix the bug [31m"
     assert len(commit_subject("x" * 500)) == 60
     assert commit_subject("   ") == "unnamed step"
+
+
+def test_finished_slots_leave_no_lock_files(origin: Path, manager: WorktreeManager) -> None:
+    worktree = manager.prepare(run_task(origin))
+    worktree.push(worktree.head())
+    worktree.remove()
+    worktree.release()
+    assert list(manager.trees_dir.iterdir()) == []
+
+
+def test_file_lock_excludes_and_survives_unlink(tmp_path: Path) -> None:
+    first, second = FileLock(tmp_path / "x.lock"), FileLock(tmp_path / "x.lock")
+    assert first.acquire(blocking=False)
+    assert not second.acquire(blocking=False)
+    first.release(unlink=True)
+    assert second.acquire(blocking=False)
+    assert (tmp_path / "x.lock").exists()
+    second.release()
