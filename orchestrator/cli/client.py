@@ -11,20 +11,21 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import httpx
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from orchestrator.cli.config import Connection
 from orchestrator.cli.errors import EXIT_AUTH, EXIT_SERVER, ApiError, CliError, UnreachableError
 from schemas.approvals import ApprovalDecision, ApprovalPublic, DenyDecision
 from schemas.directives import DirectiveCreate, DirectivePublic, DirectiveUpdate
-from schemas.enums import ApprovalStatus, EventType, OrderStatus, TokenScope
+from schemas.enums import ApprovalStatus, EventType, OrderStatus
+from schemas.evaluations import EvaluateRequest, EvaluationPublic
 from schemas.events import EventPage, EventPublic, OutputPage
 from schemas.fleet import DaemonPublic
 from schemas.orders import OrderCreate, OrderLink, OrderPublic, OrderUpdate
 from schemas.plans import PlanSubmission, StepBatch, StepSpec
 from schemas.statuses import DirectiveStatus
 from schemas.steps import DirectiveDetail, StepPublic, TaskPublic
-from schemas.tokens import TokenCreate, TokenCreated, TokenPublic
+from schemas.tokens import PrincipalPublic, TokenCreate, TokenCreated, TokenPublic
 
 M = TypeVar("M")
 
@@ -33,17 +34,6 @@ TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 # The event stream sends keep-alive comments; silence this long means a dead connection.
 STREAM_TIMEOUT = httpx.Timeout(5.0, read=60.0)
 NO_KEY = "no API key: set MAKIMA_API_KEY or run `makima auth login`"
-
-
-class Identity(BaseModel):
-    """`GET /api/v1/me`: who the key belongs to and what it may touch."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    owner_id: UUID
-    owner_name: str
-    scope: TokenScope
-    directive_id: UUID | None = None
 
 
 def _problem_line(problem: Mapping[str, Any]) -> str:
@@ -149,8 +139,8 @@ class ApiClient:
     def health(self) -> None:
         self._send("GET", "/healthz")
 
-    def me(self) -> Identity:
-        return self._call(Identity, "GET", f"{API}/me")
+    def me(self) -> PrincipalPublic:
+        return self._call(PrincipalPublic, "GET", f"{API}/me")
 
     # -- directives -------------------------------------------------------------------
 
@@ -158,9 +148,15 @@ class ApiClient:
         return self._call(DirectiveDetail, "POST", f"{API}/directives", json_body=_body(body))
 
     def list_directives(
-        self, *, status: DirectiveStatus | None = None, limit: int | None = None, offset: int = 0
+        self,
+        *,
+        statuses: Sequence[DirectiveStatus] = (),
+        limit: int | None = None,
+        offset: int = 0,
     ) -> list[DirectivePublic]:
-        params = _params(status=status, limit=limit, offset=offset or None)
+        params = _params(limit=limit, offset=offset or None)
+        if statuses:
+            params["status"] = [str(s) for s in statuses]
         return self._call(list[DirectivePublic], "GET", f"{API}/directives", params=params)
 
     def get_directive(self, directive_id: UUID) -> DirectiveDetail:
@@ -201,6 +197,20 @@ class ApiClient:
     def remove_step(self, directive_id: UUID, step_id: UUID) -> StepPublic:
         path = f"{API}/directives/{directive_id}/steps/{step_id}"
         return self._call(StepPublic, "DELETE", path)
+
+    def list_evaluations(self, directive_id: UUID, step_id: UUID) -> list[EvaluationPublic]:
+        path = f"{API}/directives/{directive_id}/steps/{step_id}/evaluations"
+        return self._call(list[EvaluationPublic], "GET", path)
+
+    def evaluate_step(
+        self, directive_id: UUID, step_id: UUID, body: EvaluateRequest
+    ) -> EvaluationPublic | None:
+        """None when an evaluator task's verdict was kept for the end of its session."""
+        path = f"{API}/directives/{directive_id}/steps/{step_id}/evaluate"
+        response = self._send("POST", path, json_body=_body(body))
+        if response.content.strip() in (b"", b"null"):
+            return None
+        return self._parse(EvaluationPublic, response.content)
 
     def list_tasks(self, directive_id: UUID) -> list[TaskPublic]:
         return self._call(list[TaskPublic], "GET", f"{API}/directives/{directive_id}/tasks")

@@ -28,13 +28,16 @@ app.command("create")(directive_edit.create)
 @app.command("list")
 def list_directives(
     ctx: typer.Context,
-    status: Annotated[DirectiveStatus | None, typer.Option("--status")] = None,
+    status: Annotated[
+        list[DirectiveStatus] | None,
+        typer.Option("--status", help="Only this status (repeatable)."),
+    ] = None,
     limit: Annotated[int, typer.Option("--limit", min=1)] = 50,
     offset: Annotated[int, typer.Option("--offset", min=0)] = 0,
     json_output: JsonOpt = False,
 ) -> None:
     """List directives, newest first."""
-    directives = client(ctx).list_directives(status=status, limit=limit, offset=offset)
+    directives = client(ctx).list_directives(statuses=status or (), limit=limit, offset=offset)
     if json_output:
         output.print_json(directives)
         return

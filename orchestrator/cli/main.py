@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from orchestrator.cli import approval, auth, daemon, db, directive, order, up
+from orchestrator.cli import approval, auth, daemon, db, directive, order, step, up
 from orchestrator.cli.context import CliState
 from orchestrator.cli.errors import EXIT_FAILURE, EXIT_INPUT, EXIT_INTERRUPTED, CliError
 
@@ -95,6 +95,7 @@ app = typer.Typer(
     invoke_without_command=True,
 )
 app.add_typer(directive.app, name="directive")
+app.add_typer(step.app, name="step")
 app.add_typer(approval.app, name="approval")
 app.add_typer(order.app, name="order")
 app.add_typer(daemon.app, name="daemon")

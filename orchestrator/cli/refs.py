@@ -77,3 +77,9 @@ def resolve_step(steps: Sequence[StepPublic], ref: str) -> StepPublic:
         raise NotFoundError(f"no step named {ref!r}", field="step")
     step_id = match_id(ref, (s.id for s in steps), kind="step")
     return next(s for s in steps if s.id == step_id)
+
+
+def resolve_step_id(client: ApiClient, directive_id: UUID, ref: str) -> UUID:
+    """A full step id as is; a name or prefix through the directive's steps."""
+    full = _full_id(ref)
+    return full if full is not None else resolve_step(client.list_steps(directive_id), ref).id

@@ -156,3 +156,37 @@ def test_up_passes_its_options_and_exit_code(
             },
         )
     ]
+
+
+def test_step_evaluate_reads_the_verdict_from_stdin_with_ids_from_the_environment(
+    cli: Cli,
+) -> None:
+    d, s = uuid4(), uuid4()
+    path = f"/api/v1/directives/{d}/steps/{s}/evaluate"
+    cli.api.on("POST", path, (200, None))
+    verdict = {"passed": True, "overall_score": 0.9, "confidence": 0.8, "summary": "ok"}
+
+    result = cli(
+        "step", "evaluate", "--verdict", "-",
+        input=json.dumps(verdict),
+        env={"MAKIMA_DIRECTIVE_ID": str(d), "MAKIMA_STEP_ID": str(s)},
+    )  # fmt: skip
+
+    assert result.exit_code == 0, result.stderr
+    assert cli.api.sent("POST", path)[0].body == {"verdict": verdict}
+    assert result.stdout.startswith("verdict recorded")
+
+
+def test_step_evaluate_refuses_a_bad_verdict_naming_the_field(cli: Cli) -> None:
+    verdict = {"passed": True, "overall_score": 3, "confidence": 0.8}
+
+    result = cli(
+        "step", "evaluate", "build", "--directive", str(uuid4()), "--verdict", "-",
+        input=json.dumps(verdict),
+    )  # fmt: skip
+
+    assert result.exit_code == errors.EXIT_INPUT
+    assert result.stderr == (
+        "error: verdict.overall_score: Input should be less than or equal to 1\n"
+    )
+    assert cli.api.requests == []
