@@ -122,7 +122,15 @@ class TaskFinished(Message):
     attempt: int
     daemon: str
     at: datetime
-    status: Literal[TaskStatus.DONE, TaskStatus.FAILED, TaskStatus.CANCELLED, TaskStatus.TIMED_OUT]
+    # interrupted: the daemon itself was shut down mid-session (work committed and pushed,
+    # session id kept) so the orchestrator dispatches the step again, resuming the session.
+    status: Literal[
+        TaskStatus.DONE,
+        TaskStatus.FAILED,
+        TaskStatus.CANCELLED,
+        TaskStatus.TIMED_OUT,
+        TaskStatus.INTERRUPTED,
+    ]
     error_kind: ErrorKind | None = None
     error_detail: str | None = None
     cost_usd: float = Field(default=0.0, ge=0)

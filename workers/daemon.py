@@ -9,8 +9,9 @@ Life cycle:
 2. start the worker; when it is ready, announce the daemon (name, host, pool, capacity,
    runtimes, version) and start the daemon heartbeat thread (ids of running tasks);
 3. on SIGTERM/SIGINT (Celery's warm shutdown) every running session is stopped, commits and
-   pushes its work and reports `failed` with ErrorKind.DAEMON_LOST, so nothing waits hours
-   for a session to end; then DaemonGoodbye is sent.
+   pushes its work and reports `interrupted` with ErrorKind.DAEMON_LOST and its session id
+   (the orchestrator dispatches the step again and resumes the session), so nothing waits
+   hours for a session to end; then DaemonGoodbye is sent.
 """
 
 from __future__ import annotations

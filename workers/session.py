@@ -41,7 +41,7 @@ MAX_RESULT_CHARS = 16000
 _STOPPED_STATUS = {
     StopReason.CANCELLED: (TaskStatus.CANCELLED, ErrorKind.CANCELLED),
     StopReason.TIMED_OUT: (TaskStatus.TIMED_OUT, ErrorKind.TIMEOUT),
-    StopReason.SHUTDOWN: (TaskStatus.FAILED, ErrorKind.DAEMON_LOST),
+    StopReason.SHUTDOWN: (TaskStatus.INTERRUPTED, ErrorKind.DAEMON_LOST),
 }
 
 

@@ -84,7 +84,9 @@ def test_stopping_a_daemon_ends_its_sessions_and_says_goodbye(
     assert daemon.wait(30) == 0
     assert time.monotonic() - asked < 15
     finished = collector.wait_finished(task.task_id, timeout=10)
-    assert (finished.status, finished.error_kind) == (TaskStatus.FAILED, ErrorKind.DAEMON_LOST)
+    assert (finished.status, finished.error_kind) == (TaskStatus.INTERRUPTED,
+                                                      ErrorKind.DAEMON_LOST)
+    assert finished.session_id is not None and finished.commit is not None
     assert "hello.txt" in files_on(origin, task.branch)
     collector.wait_for(lambda: [m for m in collector.daemon_messages("lifecycle-3")
                                 if isinstance(m, DaemonGoodbye)], timeout=10, what="goodbye")
