@@ -182,15 +182,18 @@ def run_chain(database_url: str, repo: Path, handoffs: int, timeout: float) -> l
             )
             if e.data.get("to") == "done"
         }
-        latencies = []
+        latencies, deciding = [], []
         for step in steps:
             if not step.depends_on:
                 continue
             dep_task = tasks[step.depends_on[0]]
             received = done_at[dep_task.id]
-            started = tasks[step.id].started_at
-            assert started is not None
-            latencies.append((started - received).total_seconds() * 1000)
+            task = tasks[step.id]
+            assert task.started_at is not None and task.queued_at is not None
+            latencies.append((task.started_at - received).total_seconds() * 1000)
+            deciding.append((task.queued_at - received).total_seconds() * 1000)
+    print(f"  of which deciding (received → dependent queued): "
+          f"p50 {percentiles(deciding)['p50']:.1f} ms", flush=True)
     return latencies
 
 

@@ -70,8 +70,7 @@ def dispatch_ready_steps(session: Session, *, directive_id: uuid.UUID) -> list[T
             target=StepStatus.READY,
             reason="every dependency passed",
         )
-    for step in steps:
-        session.refresh(step)
+    # The guarded transitions above updated these objects in place (synchronize "fetch").
     by_id = {s.id: s for s in steps}
     started = [
         _start_step(session, directive, step, by_id)

@@ -56,8 +56,7 @@ def advance_directive(session: Session, *, directive_id: uuid.UUID) -> None:
     if directive.status is D.PLANNING:
         _after_planning_task(session, directive)
     elif directive.status is D.ACTIVE:
-        for step in steps:
-            session.refresh(step)
+        # No refresh needed: guarded transitions synchronize the session's objects.
         _report_outcome(session, directive, steps)
 
 
@@ -212,7 +211,6 @@ def _plan_exists(session: Session, directive: Directive, task: Task) -> bool:
 
 def _report_outcome(session: Session, directive: Directive, steps: list[Step]) -> None:
     """Skip steps a failure has made unreachable; when nothing is open, say how it ended."""
-    by_id = {s.id: s for s in steps}
     for step_id, why in blocked_steps(step_node(s) for s in steps).items():
         transition(
             session,
@@ -223,7 +221,6 @@ def _report_outcome(session: Session, directive: Directive, steps: list[Step]) -
             reason=why,
             severity=Severity.WARNING,
         )
-        session.refresh(by_id[step_id])
     if not steps or any(s.status in STEP_OPEN for s in steps):
         return
     failed = [s for s in steps if s.status in (StepStatus.FAILED, StepStatus.SKIPPED)]
