@@ -28,7 +28,7 @@ from workers.config import DaemonSettings
 from workers.errors import DaemonError, MergeConflictError
 from workers.processes import StopReason, StopSignal
 from workers.reporter import Publisher, TaskReporter, now
-from workers.runtimes.base import AgentOutcome, AgentRequest, Runtime
+from workers.runtimes.base import AgentOutcome, AgentRequest, Runtime, clip
 from workers.verifiers import custom_verifiers, detect_verifiers, run_verifier
 from workers.watcher import TaskWatcher
 from workers.worktrees import Worktree, WorktreeManager, commit_subject
@@ -119,7 +119,7 @@ def commit_message(task: RunTask, runtime: str, outcome: AgentOutcome) -> str:
 
 
 def _clip(text: str | None, limit: int) -> str | None:
-    return text if text is None or len(text) <= limit else text[: limit - 1] + "…"
+    return None if text is None else clip(text, limit)
 
 
 class Session:

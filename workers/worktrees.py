@@ -98,6 +98,8 @@ class RepoCache:
     """The daemon's bare cache of one repository; `origin` is the real repository."""
 
     def __init__(self, repos_dir: Path, repository: str) -> None:
+        if not repository.strip() or repository.startswith("-"):
+            raise GitError(f"invalid repository {repository!r}")
         local = Path(repository).expanduser()
         self.url = str(local.resolve()) if "://" not in repository and local.exists() else repository
         name = slugify(self.url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"), 40)
@@ -260,8 +262,6 @@ class WorktreeManager:
             freed = False
             try:
                 freed = self._free_leftover(path, lock)
-            except ValueError as exc:  # an unreadable record: keep the files for a person
-                log.error("cannot salvage %s: %s", path, exc)
             finally:
                 lock.release(unlink=freed)
             if freed:
@@ -276,7 +276,11 @@ class WorktreeManager:
         if not meta_path.exists():
             shutil.rmtree(path, ignore_errors=True)
             return True
-        meta = WorktreeMeta.model_validate_json(meta_path.read_text())
+        try:
+            meta = WorktreeMeta.model_validate_json(meta_path.read_text())
+        except ValueError as exc:  # an unreadable record: keep the files for a person
+            log.error("cannot salvage %s: %s", path, exc)
+            return False
         leftover = Worktree(path, self.cache_for(meta.repository), meta, lock)
         try:
             commit = salvage(leftover, reason="left by an earlier run")

@@ -65,6 +65,11 @@ class AgentOutcome:
 EventSink = Callable[[AgentEvent], None]
 
 
+def clip(text: str, limit: int) -> str:
+    """`text` cut to at most `limit` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 class Runtime(ABC):
     """An agent runtime; register a new one in `workers.runtimes.RUNTIMES`."""
 

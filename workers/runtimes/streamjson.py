@@ -20,7 +20,14 @@ from typing import Any, ClassVar
 
 from schemas.enums import ErrorKind
 from workers.processes import ProcessResult, StopReason, StopSignal, run_process
-from workers.runtimes.base import AgentEvent, AgentOutcome, AgentRequest, EventSink, Runtime
+from workers.runtimes.base import (
+    AgentEvent,
+    AgentOutcome,
+    AgentRequest,
+    EventSink,
+    Runtime,
+    clip,
+)
 
 MAX_EVENT_TEXT = 4000
 MAX_INPUT_SUMMARY = 300
@@ -33,7 +40,7 @@ _STOP_KINDS = {
 
 
 def _clip(text: str, limit: int = MAX_EVENT_TEXT) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return clip(text, limit)
 
 
 @dataclass(frozen=True)
