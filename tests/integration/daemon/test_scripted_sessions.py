@@ -252,3 +252,25 @@ def test_a_bad_message_is_reported_and_the_daemon_goes_on(
     publisher.publish(after)
     assert collector.wait_finished(after.task_id).result_text == "still alive"
     assert not [u for u in collector.updates(task_id) if isinstance(u, TaskOutput)]
+
+
+def test_agent_gets_its_task_environment_and_the_makima_cli(
+    daemon: DaemonProcess, collector: UpdateCollector, publisher: Publisher, origin: Path
+) -> None:
+    names = ["MAKIMA_URL", "MAKIMA_API_KEY", "MAKIMA_DIRECTIVE_ID", "MAKIMA_STEP_ID",
+             "MAKIMA_TASK_ID", "MAKIMA_ATTEMPT", "MAKIMA_REDIS_URL"]
+    dump = f"import json, os; json.dump({{k: os.environ.get(k) for k in {names!r}}}, open('env.json', 'w'))"
+    task = make_task(origin, script(json.dumps({"run": ["python3", "-c", dump], "check": True}),
+                                    '{"makima": ["--help"], "check": true}'))
+    publisher.publish(task)
+    finished = collector.wait_finished(task.task_id)
+    assert finished.status == TaskStatus.DONE, finished
+    env = json.loads(read_file(origin, task.branch, "env.json"))
+    assert env == {
+        "MAKIMA_URL": task.api_url, "MAKIMA_API_KEY": task.api_token,
+        "MAKIMA_DIRECTIVE_ID": str(task.directive_id), "MAKIMA_STEP_ID": str(task.step_id),
+        "MAKIMA_TASK_ID": str(task.task_id), "MAKIMA_ATTEMPT": "1",
+        "MAKIMA_REDIS_URL": None,  # the daemon's own settings stay out of the agent's reach
+    }
+    help_text = [e.text for e in collector.output_events(task.task_id) if e.kind == "tool_result"]
+    assert "Hand a goal for a git repository" in help_text[1]
