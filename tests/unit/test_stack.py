@@ -8,17 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from orchestrator.stack import (
-    Stack,
-    StackError,
+from orchestrator.stack import Stack, StackError, _flower_password
+from orchestrator.stack_layout import (
     StackInfo,
     StackOptions,
-    _flower_password,
-    _hide_password,
     child_env,
     child_specs,
     default_state_dir,
     format_summary,
+    hide_password,
 )
 
 PY = sys.executable
@@ -100,10 +98,10 @@ def test_summary_names_urls_key_credentials_and_exports(tmp_path: Path) -> None:
 
 
 def test_passwords_are_hidden_in_printed_urls() -> None:
-    assert _hide_password("redis://:secret@host:6379/0") == "redis://:***@host:6379/0"
-    assert _hide_password("postgresql://u:p%40ss@db/x") == "postgresql://u:***@db/x"
-    assert _hide_password("postgresql://u@db/x") == "postgresql://u@db/x"
-    assert _hide_password("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
+    assert hide_password("redis://:secret@host:6379/0") == "redis://:***@host:6379/0"
+    assert hide_password("postgresql://u:p%40ss@db/x") == "postgresql://u:***@db/x"
+    assert hide_password("postgresql://u@db/x") == "postgresql://u@db/x"
+    assert hide_password("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"
 
 
 def test_state_dir_defaults_to_makima_home(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -132,3 +130,23 @@ def test_one_run_per_state_directory(tmp_path: Path) -> None:
     second = Stack(StackOptions(state_dir=tmp_path))
     second._take_lock()  # released by stop()
     second.stop()
+
+
+def test_unreachable_servers_from_the_environment_fail_fast(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from orchestrator.processes import free_port
+
+    closed = free_port()
+    monkeypatch.setenv("MAKIMA_DATABASE_URL", f"postgresql://u:secret@127.0.0.1:{closed}/x")
+    monkeypatch.setenv("MAKIMA_REDIS_URL", f"redis://:secret@127.0.0.1:{closed}/0")
+    stack = Stack(StackOptions(state_dir=tmp_path, api_port=free_port()), out=lambda _: None)
+
+    with pytest.raises(StackError, match=r"cannot reach Redis at redis://:\*\*\*@") as failure:
+        stack.start()
+
+    assert "secret" not in str(failure.value)
+    assert stack.supervisor.children == {}
+    after = Stack(StackOptions(state_dir=tmp_path))
+    after._take_lock()  # the failed start released the lock
+    after.stop()
