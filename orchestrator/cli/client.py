@@ -79,15 +79,13 @@ def _params(**values: object) -> dict[str, Any]:
 
 
 class ApiClient:
-    def __init__(self, connection: Connection, *, transport: httpx.BaseTransport | None = None):
+    def __init__(self, connection: Connection) -> None:
         self.url = connection.url
         headers = {"Accept": "application/json"}
         if connection.api_key:
             headers["Authorization"] = f"Bearer {connection.api_key}"
-        self._has_key = connection.api_key is not None
-        self._http = httpx.Client(
-            base_url=connection.url, headers=headers, timeout=TIMEOUT, transport=transport
-        )
+        self._has_key = bool(connection.api_key)
+        self._http = httpx.Client(base_url=connection.url, headers=headers, timeout=TIMEOUT)
 
     def close(self) -> None:
         self._http.close()
@@ -97,7 +95,7 @@ class ApiClient:
     def _send(
         self, method: str, path: str, *, json_body: Any = None, params: Any = None
     ) -> httpx.Response:
-        if not self._has_key and path.startswith(API):
+        if not self._has_key:
             raise CliError(NO_KEY, exit_code=EXIT_AUTH)
         try:
             response = self._http.request(method, path, json=json_body, params=params)
@@ -135,9 +133,6 @@ class ApiClient:
             ) from exc
 
     # -- identity ---------------------------------------------------------------------
-
-    def health(self) -> None:
-        self._send("GET", "/healthz")
 
     def me(self) -> PrincipalPublic:
         return self._call(PrincipalPublic, "GET", f"{API}/me")

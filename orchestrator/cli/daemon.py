@@ -62,7 +62,7 @@ def run(
 
 @app.command("list")
 def list_daemons(ctx: typer.Context, json_output: JsonOpt = False) -> None:
-    """Daemons known to the API, online first."""
+    """Daemons known to the API."""
     daemons = client(ctx).list_daemons()
     if json_output:
         output.print_json(daemons)

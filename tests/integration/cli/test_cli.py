@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 import uuid
 from pathlib import Path
 
@@ -21,13 +23,13 @@ from schemas.statuses import StepStatus
 from schemas.steps import DirectiveDetail, StepPublic
 from schemas.tokens import TokenCreated, TokenPublic
 from tests.integration.api.conftest import move_step
-from tests.integration.cli.conftest import Makima
+from tests.integration.cli.conftest import MAKIMA, Makima
 
 pytestmark = pytest.mark.integration
 
 
-def _ok(result: object) -> None:
-    assert getattr(result, "returncode") == 0, getattr(result, "stderr")  # noqa: B009
+def _ok(result: subprocess.CompletedProcess[str]) -> None:
+    assert result.returncode == 0, result.stderr
 
 
 def _create(makima: Makima, tmp_path: Path, *extra: str) -> DirectiveDetail:
@@ -236,11 +238,6 @@ def test_not_found_and_unreachable(makima: Makima) -> None:
 def test_watch_follows_the_live_stream_until_the_directive_stops(
     makima: Makima, tmp_path: Path, api_url: str, owner_token: str
 ) -> None:
-    import os
-    import subprocess
-
-    from tests.integration.cli.conftest import MAKIMA
-
     d = _create(makima, tmp_path, "--start").directive
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("MAKIMA_")},
