@@ -194,9 +194,10 @@ def pause_directive(
     principal: OwnerPrincipalDep,
     body: Annotated[PauseRequest, Body()] = PauseRequest(),  # noqa: B008 - an immutable default
 ) -> DirectivePublic:
-    lifecycle.pause_directive(
-        session, directive=directive, actor=principal.actor, reason=body.reason.strip()
-    )
+    reason = body.reason.strip()
+    if not reason:
+        raise ValidationError("reason must not be blank", field="reason")
+    lifecycle.pause_directive(session, directive=directive, actor=principal.actor, reason=reason)
     return DirectivePublic.model_validate(directive)
 
 

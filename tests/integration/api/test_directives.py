@@ -174,6 +174,8 @@ def test_pause_resume_stop_and_delete_rules(
     assert paused.json()["status"] == "paused" and paused.json()["status_reason"] == "lunch"
     assert client.post(f"{url}/pause").status_code == 409
     assert client.post(f"{url}/resume").json()["status"] == "active"
+    blank = client.post(f"{url}/pause", json={"reason": "  "})
+    assert blank.status_code == 422 and blank.json()["field"] == "reason"
     assert client.post(f"{url}/pause").json()["status_reason"] == "paused by a person"
     assert client.post(f"{url}/stop").json()["status"] == "stopped"
     assert client.post(f"{url}/stop").status_code == 409

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -118,6 +118,7 @@ def test_tasks_and_their_output(
     other_client: httpx.Client,
     make_directive: MakeDirective,
     database_url: str,
+    task_client_for: Callable[[str], httpx.Client],
 ) -> None:
     detail = make_directive(plan=[{"name": "a"}])
     did, step_id = detail["directive"]["id"], detail["steps"][0]["id"]
@@ -161,3 +162,8 @@ def test_tasks_and_their_output(
     ).json()
     assert [o["seq"] for o in rest["output"]] == [2, 3, 4]
     assert other_client.get(f"/api/v1/tasks/{task_id}/output").status_code == 404
+    # A task key sees the output of its own directive's tasks only.
+    own_key = task_client_for(did)
+    assert own_key.get(f"/api/v1/tasks/{task_id}/output").status_code == 200
+    elsewhere = task_client_for(make_directive(title="elsewhere")["directive"]["id"])
+    assert elsewhere.get(f"/api/v1/tasks/{task_id}/output").status_code == 404
