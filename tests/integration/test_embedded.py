@@ -7,10 +7,12 @@ left behind even when an assertion fails.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import textwrap
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,10 +30,18 @@ pytestmark = pytest.mark.integration
 
 
 @pytest.fixture()
-def state(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path
-    EmbeddedRedis(tmp_path).stop()
-    EmbeddedPostgres(tmp_path).stop()
+def state() -> Iterator[Path]:
+    """A state directory outside pytest's tmp_path (see below), removed afterwards.
+
+    As root, PostgreSQL runs as the `pgserver` user, which must traverse every parent of
+    its data directory; but each pytest session starting on this machine resets
+    /tmp/pytest-of-<user> to mode 0700, which would lock the server out mid-test.
+    """
+    path = Path(tempfile.mkdtemp(prefix="makima-test-"))
+    yield path
+    EmbeddedRedis(path).stop()
+    EmbeddedPostgres(path).stop()
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _query(url: str, sql: str) -> object:

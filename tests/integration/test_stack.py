@@ -9,9 +9,11 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
@@ -89,13 +91,16 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.fixture()
-def state(tmp_path: Path) -> Iterator[Path]:
-    yield tmp_path
-    for pid in _recorded_pids(tmp_path):  # whatever a failed test left
+def state() -> Iterator[Path]:
+    """Outside pytest's tmp_path: see the `state` fixture of test_embedded.py for why."""
+    path = Path(tempfile.mkdtemp(prefix="makima-test-"))
+    yield path
+    for pid in _recorded_pids(path):  # whatever a failed test left
         if _alive(pid):
             os.killpg(pid, signal.SIGKILL)
-    EmbeddedRedis(tmp_path).stop()
-    EmbeddedPostgres(tmp_path).stop()
+    EmbeddedRedis(path).stop()
+    EmbeddedPostgres(path).stop()
+    shutil.rmtree(path, ignore_errors=True)
 
 
 def _check_serving(run: UpRun, api_port: int) -> None:
