@@ -12,6 +12,7 @@ import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import redis
@@ -44,7 +45,8 @@ def claude_path() -> str:
 
 @pytest.fixture(scope="session")
 def daemon_redis_url(redis_url: str) -> str:
-    return f"{redis_url.rsplit('/', 1)[0]}/{DAEMON_REDIS_DB}"
+    """The shared test Redis (a redis:// URL), on this package's own database number."""
+    return urlunsplit(urlsplit(redis_url)._replace(path=f"/{DAEMON_REDIS_DB}"))
 
 
 @pytest.fixture(scope="session")
