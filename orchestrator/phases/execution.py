@@ -14,13 +14,15 @@ import uuid
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from orchestrator.dag import StepNode, ready_steps
+from orchestrator.dag import ready_steps
 from orchestrator.models import Directive, Step, Task
 from orchestrator.phases.breakers import trip_breakers_if_needed
+from orchestrator.phases.locked import LockedDirective, lock_with_steps
 from orchestrator.phases.tasking import create_task
 from orchestrator.prompts import execute_prompt
 from orchestrator.repository.events import record_event
 from orchestrator.repository.fleet import has_online_daemon
+from orchestrator.repository.steps import step_nodes
 from orchestrator.repository.transitions import transition
 from schemas.directives import DirectivePublic
 from schemas.enums import EventType, Severity, TaskKind
@@ -32,39 +34,23 @@ log = logging.getLogger(__name__)
 NO_DAEMON_NOTICE = "no_daemon"
 
 
-def step_node(step: Step) -> StepNode:
-    return StepNode(
-        id=step.id,
-        name=step.name,
-        status=step.status,
-        depends_on=tuple(step.depends_on),
-        order_index=step.order_index,
-        generation=step.generation,
-    )
-
-
-def lock_directive(session: Session, directive_id: uuid.UUID) -> Directive | None:
-    return session.scalars(
-        select(Directive).where(Directive.id == directive_id).with_for_update()
-    ).one_or_none()
-
-
 def dispatch_ready_steps(session: Session, *, directive_id: uuid.UUID) -> list[Task]:
+    """The dispatch phase's entry point: lock the directive, then `dispatch_locked`."""
+    locked = lock_with_steps(session, directive_id)
+    return [] if locked is None else dispatch_locked(session, locked)
+
+
+def dispatch_locked(session: Session, locked: LockedDirective) -> list[Task]:
     """Mark newly ready steps and start a task for each ready step; returns the new tasks."""
-    directive = lock_directive(session, directive_id)
-    if directive is None or directive.status is not DirectiveStatus.ACTIVE:
+    directive, steps = locked.directive, locked.steps
+    if directive.status is not DirectiveStatus.ACTIVE:
         return []
-    if trip_breakers_if_needed(session, directive=directive):
+    if trip_breakers_if_needed(session, directive=directive, steps=steps):
         return []
-    steps = list(
-        session.scalars(
-            select(Step).where(Step.directive_id == directive_id, Step.status != StepStatus.REMOVED)
-        )
-    )
-    for node in ready_steps(step_node(s) for s in steps):
+    for node in ready_steps(step_nodes(steps)):
         transition(
             session,
-            directive_id=directive_id,
+            directive_id=directive.id,
             row_id=node.id,
             current=StepStatus.PENDING,
             target=StepStatus.READY,
@@ -86,14 +72,20 @@ def _start_step(
     session: Session, directive: Directive, step: Step, by_id: dict[uuid.UUID, Step]
 ) -> Task:
     """Base per DESIGN 4.2: first dependency's branch, others merged in by code; else the
-    directive's PR branch when one exists, else the base branch."""
+    directive's PR branch when one exists, else the base branch. Later attempts start from
+    the step's own branch when an earlier attempt pushed work to it."""
     deps = [by_id[d] for d in step.depends_on if d in by_id]
     dep_branches = [d.branch for d in deps if d.branch]
-    if dep_branches:
+    previous = session.get(Task, step.current_task_id) if step.current_task_id else None
+    merge_refs: tuple[str, ...]
+    if previous is not None and previous.commit and step.branch:
+        # A rework or a re-dispatch continues from what the previous attempt pushed (its
+        # dependencies are already merged into it), so nothing done is lost.
+        base_ref, merge_refs = step.branch, ()
+    elif dep_branches:
         base_ref, merge_refs = dep_branches[0], tuple(dep_branches[1:])
     else:
         base_ref, merge_refs = directive.pr_branch or directive.base_branch, ()
-    previous = session.get(Task, step.current_task_id) if step.current_task_id else None
     # An interrupted session continues where it stopped when the runtime can resume it.
     resume = (
         previous.session_id
