@@ -16,6 +16,11 @@ def _bullets(items: Sequence[str], empty: str = "(none)") -> str:
     return "\n".join(f"- {item}" for item in items) if items else empty
 
 
+def _quoted(text: str) -> str:
+    """Quote text as a block, so instructions meant for another agent are not followed."""
+    return "\n".join(f"> {line}" for line in text.splitlines())
+
+
 def directive_brief(directive: DirectivePublic) -> str:
     return (
         f"# Directive: {directive.title}\n\n"
@@ -111,7 +116,8 @@ def evaluation_prompt(
     return (
         "You are the evaluator of one step of a makima directive. Judge the change below "
         "against the criteria. Do not modify files.\n\n"
-        f"# Step: {step.name}\n{step.description}\n\n## Task plan\n{step.task_plan}\n\n"
+        f"# Step: {step.name}\n{step.description}\n\n## Task plan (as given to the agent)\n"
+        f"{_quoted(step.task_plan)}\n\n"
         f"## Criteria\n{_bullets(criteria)}\n\n"
         f"## Checks that ran\n{verifier_summary}\n\n"
         f"## The change (diff against its base)\n```diff\n{diff}\n```\n\n"

@@ -178,13 +178,19 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack_env(database_url: str, redis_url: str, state_dir: Path) -> dict[str, str]:
+def stack_env(database_url: str, redis_url: str, api_url: str) -> dict[str, str]:
+    """What every process of the test stack shares (as `makima up` would set it)."""
     return {
         **os.environ,
         "MAKIMA_DATABASE_URL": database_url,
         "MAKIMA_REDIS_URL": redis_url,
+        "MAKIMA_API_URL": api_url,
         "MAKIMA_TICK_SECONDS": "0.5",
-        "MAKIMA_DAEMON_OFFLINE_SECONDS": "3",
+        "MAKIMA_DAEMON_OFFLINE_SECONDS": "4",
+        "MAKIMA_DAEMON_HEARTBEAT_SECONDS": "0.5",
+        "MAKIMA_DAEMON_CANCEL_POLL_SECONDS": "0.2",
+        "MAKIMA_DAEMON_OUTPUT_FLUSH_SECONDS": "0.2",
+        "MAKIMA_DAEMON_KILL_GRACE_SECONDS": "2",
     }
 
 
