@@ -207,24 +207,25 @@ def ready_steps(steps: Iterable[StepNode]) -> list[StepNode]:
     """Pending steps whose dependencies all passed and whose earlier order_index is done.
 
     The order_index rule applies within a generation: a step waits until every step of its
-    generation with a lower order_index is terminal.
+    generation with a lower order_index is terminal. Linear in the number of steps (this
+    runs on every handoff): the rule is checked against the lowest order_index still open
+    in each generation.
     """
     all_steps = [s for s in steps if s.status is not StepStatus.REMOVED]
     by_id = {s.id: s for s in all_steps}
-    ready = []
+    lowest_open: dict[int, int] = {}
     for step in all_steps:
-        if step.status is not StepStatus.PENDING:
-            continue
-        deps_passed = all(
-            dep in by_id and by_id[dep].status is StepStatus.PASSED for dep in step.depends_on
-        )
-        earlier_done = all(
-            other.status in STEP_TERMINAL
-            for other in all_steps
-            if other.generation == step.generation and other.order_index < step.order_index
-        )
-        if deps_passed and earlier_done:
-            ready.append(step)
+        if step.status not in STEP_TERMINAL:
+            current = lowest_open.get(step.generation, step.order_index)
+            lowest_open[step.generation] = min(current, step.order_index)
+    ready = [
+        step
+        for step in all_steps
+        if step.status is StepStatus.PENDING
+        # A pending step is open itself, so "nothing open lower" means it is the lowest.
+        and step.order_index <= lowest_open[step.generation]
+        and all(dep in by_id and by_id[dep].status is StepStatus.PASSED for dep in step.depends_on)
+    ]
     return sorted(ready, key=lambda s: (s.generation, s.order_index, s.name))
 
 

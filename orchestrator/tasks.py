@@ -30,6 +30,7 @@ from orchestrator.phases import (
     planning,
     replanning,
 )
+from orchestrator.phases.locked import lock_with_steps
 from orchestrator.repository import fleet
 from orchestrator.scheduling import directives_needing_phases
 from orchestrator.triggers import enqueue_after_commit, forget_phases
@@ -100,14 +101,18 @@ def _advance_inline(session: Session, directive_id: uuid.UUID) -> None:
     """Monitor, evaluate, dispatch (and monitor again) right here, in the transaction that recorded the end.
 
     This is the hot path of a handoff (a step passed → its dependents start): doing the
-    three phases in one worker saves three queue hops. Each phase is idempotent and takes
-    the directive's row lock, so a concurrent tick doing the same finds nothing to do. The
-    phase messages these phases would enqueue for themselves are dropped as redundant.
+    three phases in one worker saves three queue hops, and they share one directive lock
+    and one load of its steps. Each phase is idempotent and the lock serializes them with
+    a concurrent tick, which then finds nothing to do. The phase messages these phases
+    would enqueue for themselves are dropped as redundant.
     """
-    monitoring.monitor_directive(session, directive_id=directive_id)
-    evaluation.evaluate_directive(session, directive_id=directive_id)
-    execution.dispatch_ready_steps(session, directive_id=directive_id)
-    monitoring.monitor_directive(session, directive_id=directive_id)  # the outcome, if all done
+    locked = lock_with_steps(session, directive_id)
+    if locked is None:
+        return
+    monitoring.monitor_locked(session, locked)
+    evaluation.evaluate_locked(session, locked)
+    execution.dispatch_locked(session, locked)
+    monitoring.monitor_locked(session, locked)  # the outcome, if all done
     forget_phases(session, directive_id, _INLINE_PHASES)
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.orm import Session
 
 from orchestrator.cancellation import cancel_live_tasks
-from orchestrator.models import Directive
+from orchestrator.models import Directive, Step
 from orchestrator.repository.budgets import current_breaches
 from orchestrator.repository.events import record_event
 from orchestrator.repository.transitions import transition
@@ -13,11 +15,16 @@ from schemas.enums import EventType, Severity
 from schemas.statuses import DIRECTIVE_LIVE, DirectiveStatus
 
 
-def trip_breakers_if_needed(session: Session, *, directive: Directive) -> bool:
-    """Pause a live directive whose figures reached a limit; True when it tripped."""
+def trip_breakers_if_needed(
+    session: Session, *, directive: Directive, steps: Sequence[Step] | None = None
+) -> bool:
+    """Pause a live directive whose figures reached a limit; True when it tripped.
+
+    `steps`, when the caller has loaded them all (under the directive lock), spare a query.
+    """
     if directive.status not in DIRECTIVE_LIVE:
         return False
-    breaches = current_breaches(session, directive=directive)
+    breaches = current_breaches(session, directive=directive, steps=steps)
     if not breaches:
         return False
     reason = "circuit breaker: " + "; ".join(b.describe() for b in breaches)

@@ -25,7 +25,7 @@ from orchestrator.decisions import (
     score_result,
 )
 from orchestrator.models import Directive, Evaluation, Step, Task
-from orchestrator.phases.execution import lock_directive
+from orchestrator.phases.locked import LockedDirective, lock_directive
 from orchestrator.phases.outcomes import ask_for_approval, fail_step, pass_step, rework_or_fail_step
 from orchestrator.phases.tasking import create_task
 from orchestrator.prompts import evaluation_prompt
@@ -49,6 +49,14 @@ def evaluate_directive(session: Session, *, directive_id: uuid.UUID) -> None:
     ).all()
     for step in steps:
         evaluate_step(session, directive=directive, step=step)
+
+
+def evaluate_locked(session: Session, locked: LockedDirective) -> None:
+    """`evaluate_directive` for a caller that already holds the lock and the steps."""
+    if locked.directive.status not in _EVALUATING:
+        return
+    for step in [s for s in locked.steps if s.status is StepStatus.EVALUATING]:
+        evaluate_step(session, directive=locked.directive, step=step)
 
 
 def evaluate_step(

@@ -18,7 +18,8 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
 from orchestrator.models import Daemon, Directive, Task, TaskOutputEvent
-from orchestrator.phases.progress import advance_directive
+from orchestrator.phases.locked import LockedDirective
+from orchestrator.phases.progress import advance_directive, advance_locked
 from orchestrator.repository.owners import revoke_task_keys
 from orchestrator.repository.transitions import transition
 from schemas.enums import DaemonStatus, ErrorKind
@@ -143,7 +144,6 @@ def _record_finished(session: Session, task: Task, message: TaskFinished) -> Tas
         .values(total_cost_usd=Directive.total_cost_usd + Decimal(str(message.cost_usd)))
     )
     revoke_task_keys(session, task_id=task.id)
-    session.refresh(task)
     return task
 
 
@@ -189,3 +189,8 @@ def interrupt_lost_tasks(session: Session, *, silent_seconds: float) -> list[Tas
 def monitor_directive(session: Session, *, directive_id: uuid.UUID) -> None:
     """The monitor phase's entry point: move steps and the directive after tasks ended."""
     advance_directive(session, directive_id=directive_id)
+
+
+def monitor_locked(session: Session, locked: LockedDirective) -> None:
+    """`monitor_directive` for a caller that already holds the lock and the steps."""
+    advance_locked(session, locked)

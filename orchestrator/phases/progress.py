@@ -17,10 +17,11 @@ from orchestrator.config import get_settings
 from orchestrator.dag import blocked_steps
 from orchestrator.models import Directive, DirectiveEvent, Step, Task
 from orchestrator.phases.breakers import trip_breakers_if_needed
-from orchestrator.phases.execution import lock_directive, step_node
+from orchestrator.phases.locked import LockedDirective, lock_with_steps
 from orchestrator.phases.outcomes import fail_step, rework_or_fail_step
 from orchestrator.phases.planning import start_planning_task
 from orchestrator.repository.events import record_event
+from orchestrator.repository.steps import step_nodes
 from orchestrator.repository.transitions import transition
 from orchestrator.triggers import enqueue_after_commit
 from schemas.enums import ErrorKind, EventType, Severity, TaskKind
@@ -38,20 +39,21 @@ _WATCHED = (D.PLANNING, D.ACTIVE, D.PAUSED, D.COMPLETING)
 
 
 def advance_directive(session: Session, *, directive_id: uuid.UUID) -> None:
-    directive = lock_directive(session, directive_id)
-    if directive is None or directive.status not in _WATCHED:
+    locked = lock_with_steps(session, directive_id)
+    if locked is not None:
+        advance_locked(session, locked)
+
+
+def advance_locked(session: Session, locked: LockedDirective) -> None:
+    directive, steps = locked.directive, locked.steps
+    if directive.status not in _WATCHED:
         return
-    steps = list(
-        session.scalars(
-            select(Step).where(Step.directive_id == directive_id, Step.status != StepStatus.REMOVED)
-        )
-    )
     for step in steps:
         if step.status is StepStatus.RUNNING and step.current_task_id is not None:
             task = session.get(Task, step.current_task_id)
             if task is not None and task.status not in TASK_LIVE:
                 _after_execute_task(session, directive, step, task)
-    if trip_breakers_if_needed(session, directive=directive):
+    if trip_breakers_if_needed(session, directive=directive, steps=steps):
         return
     if directive.status is D.PLANNING:
         _after_planning_task(session, directive)
@@ -211,7 +213,7 @@ def _plan_exists(session: Session, directive: Directive, task: Task) -> bool:
 
 def _report_outcome(session: Session, directive: Directive, steps: list[Step]) -> None:
     """Skip steps a failure has made unreachable; when nothing is open, say how it ended."""
-    for step_id, why in blocked_steps(step_node(s) for s in steps).items():
+    for step_id, why in blocked_steps(step_nodes(steps)).items():
         transition(
             session,
             directive_id=directive.id,

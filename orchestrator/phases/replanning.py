@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchestrator.models import Directive, GoalHistory, Order, Step, Task
-from orchestrator.phases.execution import lock_directive
+from orchestrator.phases.locked import lock_directive
 from orchestrator.phases.tasking import create_task
 from orchestrator.prompts import replanning_prompt
 from schemas.directives import DirectivePublic

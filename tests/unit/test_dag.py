@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import uuid
 
 import pytest
@@ -17,7 +18,7 @@ from orchestrator.dag import (
     validate_plan,
 )
 from schemas.plans import StepSpec
-from schemas.statuses import StepStatus
+from schemas.statuses import STEP_TERMINAL, StepStatus
 
 S = StepStatus
 
@@ -222,6 +223,46 @@ def test_order_index_waits_for_lower_indexes_of_the_same_generation() -> None:
     assert [s.name for s in ready_steps([done, second])] == ["second"]
     # Failed, skipped and removed steps are terminal too: they do not hold the order up.
     assert [s.name for s in ready_steps([node("f", S.FAILED), second])] == ["second"]
+
+
+def test_equal_order_index_does_not_wait() -> None:
+    running = node("running", S.RUNNING, order_index=1)
+    assert [s.name for s in ready_steps([running, node("peer", order_index=1)])] == ["peer"]
+
+
+def test_readiness_matches_its_definition_on_random_plans() -> None:
+    """The linear check agrees with the rule as written (every lower index terminal)."""
+    rng = random.Random(7)
+    for _ in range(300):
+        steps: list[StepNode] = []
+        for i in range(rng.randint(1, 12)):
+            deps = tuple(rng.sample([s.id for s in steps], k=min(len(steps), rng.randint(0, 2))))
+            steps.append(
+                node(
+                    f"s{i}",
+                    rng.choice(list(S)),
+                    deps=deps,
+                    order_index=rng.randint(0, 3),
+                    generation=rng.randint(0, 1),
+                )
+            )
+        live = [s for s in steps if s.status is not S.REMOVED]
+        by_id = {s.id: s for s in live}
+        expected = sorted(
+            (
+                s
+                for s in live
+                if s.status is S.PENDING
+                and all(d in by_id and by_id[d].status is S.PASSED for d in s.depends_on)
+                and all(
+                    o.status in STEP_TERMINAL
+                    for o in live
+                    if o.generation == s.generation and o.order_index < s.order_index
+                )
+            ),
+            key=lambda s: (s.generation, s.order_index, s.name),
+        )
+        assert ready_steps(steps) == expected
 
 
 def test_ready_is_sorted_by_generation_order_and_name() -> None:
