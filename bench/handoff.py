@@ -7,6 +7,12 @@ same broker, so the ratio says what makima's bookkeeping costs over Celery itsel
 
     python bench/handoff.py --handoffs 200
 
+Each handoff is measured from the PostgreSQL `now()` of the transaction that recorded the
+dependency's `done` (the start of the recording worker's transaction) to the dependent
+task's `started_at` (the daemon's clock when it took the message; same machine), and split
+into stages with the task's `queued_at` and the Celery `task-sent` / `task-received` events
+of its RunTask message (captured by a thread of this process).
+
 A benchmark, not a test: it prints figures; nothing asserts on time.
 """
 
@@ -17,10 +23,14 @@ import os
 import statistics
 import sys
 import tempfile
+import threading
 import time
 import uuid
+from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -29,9 +39,85 @@ sys.path.insert(0, str(REPO_ROOT))
 
 from orchestrator.embedded import EmbeddedPostgres, EmbeddedRedis  # noqa: E402
 from orchestrator.supervisor import Supervisor, log_ready  # noqa: E402
+from schemas.wire import TASK_RUN  # noqa: E402
 from tests.support.sample_repo import make_sample_repo, script  # noqa: E402
 
 INSTANT = script('{"say": "ok"}')
+
+
+class RunTaskEvents:
+    """When each RunTask message was published and when a daemon received it (Celery events)."""
+
+    def __init__(self) -> None:
+        self.sent: dict[str, float] = {}
+        self.received: dict[str, float] = {}
+        self._receiver: Any = None
+        self._thread = threading.Thread(target=self._capture, daemon=True)
+
+    def _on_event(self, event: dict[str, Any]) -> None:
+        if event["type"] == "task-sent" and event.get("name") == TASK_RUN:
+            self.sent[event["uuid"]] = event["timestamp"]
+        elif event["type"] == "task-received" and event.get("name") == TASK_RUN:
+            self.received[event["uuid"]] = event["timestamp"]
+
+    def _capture(self) -> None:
+        from orchestrator.celery_app import app
+
+        with app.connection_for_read() as connection:
+            handlers = {"task-sent": self._on_event, "task-received": self._on_event}
+            self._receiver = app.events.Receiver(connection, handlers=handlers)
+            self._receiver.capture(limit=None, timeout=None, wakeup=False)
+
+    def start(self) -> None:
+        self._thread.start()
+        time.sleep(1)  # the receiver's queue must be bound before the first message
+
+    def stop(self) -> None:
+        if self._receiver is not None:
+            self._receiver.should_stop = True
+        self._thread.join(timeout=5)
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """One handoff's instants, in seconds since the epoch (one clock: same machine)."""
+
+    reported: float  # the daemon reported the dependency finished (TaskFinished.at)
+    received: float  # the recording transaction of the dependency's `done` began
+    queued: float  # the dependent's task row was queued (still inside that transaction)
+    published: float | None  # its RunTask left the orchestrator (after the commit)
+    taken: float | None  # the daemon's Celery consumer received the message
+    started: float  # the daemon started the session (TaskStarted.at)
+
+    @property
+    def total_ms(self) -> float:
+        return (self.started - self.received) * 1000
+
+
+STAGES = (
+    ("(before: reported → received)", "reported", "received"),
+    ("deciding (received → queued)", "received", "queued"),
+    ("commit + publish (queued → sent)", "queued", "published"),
+    ("broker → daemon (sent → taken)", "published", "taken"),
+    ("daemon start (taken → started)", "taken", "started"),
+)
+
+
+def stage_figures(handoffs: list[Handoff]) -> dict[str, dict[str, float]]:
+    figures = {}
+    for label, start, end in STAGES:
+        values = [
+            (getattr(h, end) - getattr(h, start)) * 1000
+            for h in handoffs
+            if getattr(h, start) is not None and getattr(h, end) is not None
+        ]
+        if values:
+            figures[label] = percentiles(values)
+    return figures
+
+
+def epoch(moment: datetime) -> float:
+    return moment.timestamp()
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -49,8 +135,14 @@ def percentiles(values: list[float]) -> dict[str, float]:
     }
 
 
-def start_stack(sup: Supervisor, env: dict[str, str], state: Path, tick_only: bool) -> None:
-    env = {**env, "MAKIMA_TICK_ONLY": "true" if tick_only else "false"}
+def start_stack(
+    sup: Supervisor, env: dict[str, str], state: Path, tick_only: bool, tick_seconds: float
+) -> None:
+    env = {
+        **env,
+        "MAKIMA_TICK_ONLY": "true" if tick_only else "false",
+        "MAKIMA_TICK_SECONDS": str(tick_seconds),
+    }
     py = sys.executable
     sup.start(
         "orchestrator",
@@ -109,7 +201,9 @@ def start_stack(sup: Supervisor, env: dict[str, str], state: Path, tick_only: bo
     )
 
 
-def run_chain(database_url: str, repo: Path, handoffs: int, timeout: float) -> list[float]:
+def run_chain(
+    database_url: str, repo: Path, handoffs: int, timeout: float, events: RunTaskEvents
+) -> list[Handoff]:
     from orchestrator.db import session_scope
     from orchestrator.lifecycle import start_directive
     from orchestrator.models import Directive, Step, Task
@@ -182,19 +276,25 @@ def run_chain(database_url: str, repo: Path, handoffs: int, timeout: float) -> l
             )
             if e.data.get("to") == "done"
         }
-        latencies, deciding = [], []
+        handoffs = []
         for step in steps:
             if not step.depends_on:
                 continue
-            dep_task = tasks[step.depends_on[0]]
-            received = done_at[dep_task.id]
-            task = tasks[step.id]
+            task, dependency = tasks[step.id], tasks[step.depends_on[0]]
             assert task.started_at is not None and task.queued_at is not None
-            latencies.append((task.started_at - received).total_seconds() * 1000)
-            deciding.append((task.queued_at - received).total_seconds() * 1000)
-    print(f"  of which deciding (received → dependent queued): "
-          f"p50 {percentiles(deciding)['p50']:.1f} ms", flush=True)
-    return latencies
+            assert dependency.finished_at is not None
+            message_id = f"{task.id}:{task.attempt}"
+            handoffs.append(
+                Handoff(
+                    reported=epoch(dependency.finished_at),
+                    received=epoch(done_at[dependency.id]),
+                    queued=epoch(task.queued_at),
+                    published=events.sent.get(message_id),
+                    taken=events.received.get(message_id),
+                    started=epoch(task.started_at),
+                )
+            )
+    return handoffs
 
 
 def raw_chain(env: dict[str, str], sup: Supervisor, n: int) -> list[float]:
@@ -243,7 +343,15 @@ def raw_chain(env: dict[str, str], sup: Supervisor, n: int) -> list[float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--handoffs", type=int, default=200)
-    parser.add_argument("--tick-seconds", type=float, default=0.5)
+    parser.add_argument(
+        "--tick-seconds", type=float, default=0.5, help="the beat tick in tick-only mode"
+    )
+    parser.add_argument(
+        "--event-tick-seconds",
+        type=float,
+        default=5.0,
+        help="the beat tick (the safety net) in event-driven mode; 5 s is makima's default",
+    )
     parser.add_argument("--modes", default="event,tick")
     args = parser.parse_args()
 
@@ -257,31 +365,51 @@ def main() -> None:
             **os.environ,
             "MAKIMA_DATABASE_URL": database_url,
             "MAKIMA_REDIS_URL": redis_url,
-            "MAKIMA_TICK_SECONDS": str(args.tick_seconds),
             "MAKIMA_API_URL": "http://127.0.0.1:9",
             "PYTHONPATH": str(REPO_ROOT),
         }
         os.environ.update(env)
         repo = make_sample_repo(state / "repo")
         results: dict[str, dict[str, float]] = {}
+        breakdowns: dict[str, dict[str, dict[str, float]]] = {}
         with Supervisor(state / "raw") as sup:
             results["raw two-hop celery chain"] = percentiles(raw_chain(env, sup, args.handoffs))
         for mode in args.modes.split(","):
+            tick_only = mode == "tick"
+            tick = args.tick_seconds if tick_only else args.event_tick_seconds
+            name = f"handoff, {'tick-only' if tick_only else 'event-driven'} (tick {tick:g} s)"
             with Supervisor(state / mode) as sup:
-                start_stack(sup, env, state, tick_only=(mode == "tick"))
+                start_stack(sup, env, state, tick_only=tick_only, tick_seconds=tick)
                 time.sleep(2)  # let the daemon announce itself
-                timeout = args.handoffs * (3 + 4 * args.tick_seconds) + 120
-                latencies = run_chain(database_url, repo, args.handoffs, timeout)
-                results[f"handoff, {'tick-only' if mode == 'tick' else 'event-driven'}"] = (
-                    percentiles(latencies)
-                )
-    raw = results["raw two-hop celery chain"]
-    print(f"{'measure':<34}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}{'p50 ratio':>11}")
+                events = RunTaskEvents()
+                events.start()
+                timeout = args.handoffs * (3 + 4 * tick) + 120
+                try:
+                    handoffs = run_chain(database_url, repo, args.handoffs, timeout, events)
+                finally:
+                    events.stop()
+                results[name] = percentiles([h.total_ms for h in handoffs])
+                breakdowns[name] = stage_figures(handoffs)
+    print_table(results)
+    for name, stages in breakdowns.items():
+        print(f"\n{name}: stages")
+        print_table(stages, ratio=False)
+
+
+def print_table(results: dict[str, dict[str, float]], *, ratio: bool = True) -> None:
+    raw = results.get("raw two-hop celery chain")
+    print(
+        f"{'measure':<36}{'n':>6}{'p50 ms':>10}{'p95 ms':>10}{'p99 ms':>10}"
+        + (f"{'p50 ratio':>11}" if ratio else "")
+    )
     for name, figures in results.items():
-        print(
-            f"{name:<34}{figures['n']:>6.0f}{figures['p50']:>10.1f}{figures['p95']:>10.1f}"
-            f"{figures['p99']:>10.1f}{figures['p50'] / raw['p50']:>11.1f}"
+        line = (
+            f"{name:<36}{figures['n']:>6.0f}{figures['p50']:>10.1f}{figures['p95']:>10.1f}"
+            f"{figures['p99']:>10.1f}"
         )
+        if ratio and raw:
+            line += f"{figures['p50'] / raw['p50']:>11.1f}"
+        print(line)
 
 
 if __name__ == "__main__":
