@@ -88,6 +88,8 @@ def record_task_update(payload: dict[str, Any]) -> None:
         finished = monitoring.record_task_update(session, message)
         if finished is None:
             return
+        if get_settings().tick_only:
+            return  # advancing on an event is what tick-only mode turns off: the tick will
         if finished.kind in (TaskKind.PLAN, TaskKind.EXECUTE):
             _advance_inline(session, finished.directive_id)
         else:
