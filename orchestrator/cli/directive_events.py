@@ -2,7 +2,8 @@
 
 Both follow the API's SSE stream; a dropped connection is retried from the last event id
 seen (sent as `Last-Event-ID` and `after_id`), so no event is shown twice or lost.
-`watch` ends when the directive reaches completed (exit 0), failed or stopped (exit 1).
+`watch` ends when the directive reaches completed (exit 0), failed or stopped (exit 1), and
+shows running agents' output under the events (orchestrator.cli.output_tail).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from orchestrator.cli import output
 from orchestrator.cli.client import ApiClient
 from orchestrator.cli.context import DirectiveArg, JsonOpt, client
 from orchestrator.cli.errors import EXIT_FAILURE, EXIT_OK
+from orchestrator.cli.output_tail import OutputTail
 from orchestrator.cli.refs import resolve_directive, resolve_step
 from schemas.enums import EventType
 from schemas.events import EventPage, EventPublic
@@ -133,6 +135,9 @@ def watch(
     ctx: typer.Context,
     directive: DirectiveArg,
     after: Annotated[int, typer.Option("--after", min=0, help="Start after this event id.")] = 0,
+    agent_output: Annotated[
+        bool, typer.Option("--output/--no-output", help="Also print what running agents do.")
+    ] = True,
     json_output: JsonOpt = False,
 ) -> None:
     """Follow the directive live until it completes (exit 0), fails or stops (exit 1)."""
@@ -148,9 +153,12 @@ def watch(
             show(event)
         raise typer.Exit(exit_code_for(status))
     final: list[DirectiveStatus] = []
+    tail = OutputTail(api) if agent_output and not json_output else None
 
     def until_final(event: EventPublic) -> bool:
         show(event)
+        if tail is not None:
+            tail.on_event(event)
         if event.type is EventType.DIRECTIVE_STATUS and event.data.get("to") in FINAL:
             # Confirm with the directive itself: a replayed old event is not the end.
             current = api.get_directive(directive_id).directive.status
@@ -159,5 +167,9 @@ def watch(
                 return True
         return False
 
-    follow_events(api, directive_id, after=after, on_event=until_final)
+    try:
+        follow_events(api, directive_id, after=after, on_event=until_final)
+    finally:
+        if tail is not None:
+            tail.close()
     raise typer.Exit(exit_code_for(final[0]))
