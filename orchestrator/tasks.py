@@ -28,6 +28,7 @@ from orchestrator.phases import (
     execution,
     monitoring,
     planning,
+    progress,
     replanning,
 )
 from orchestrator.phases.locked import lock_with_steps
@@ -100,7 +101,7 @@ _INLINE_PHASES = (wire.TASK_MONITOR, wire.TASK_EVALUATE, wire.TASK_DISPATCH)
 
 
 def _advance_inline(session: Session, directive_id: uuid.UUID) -> None:
-    """Monitor, evaluate, dispatch (and monitor again) right here, in the transaction that recorded the end.
+    """Monitor, evaluate, dispatch, report the outcome: here, in the transaction that recorded the end.
 
     This is the hot path of a handoff (a step passed → its dependents start): doing the
     three phases in one worker saves three queue hops, and they share one directive lock
@@ -114,7 +115,7 @@ def _advance_inline(session: Session, directive_id: uuid.UUID) -> None:
     monitoring.monitor_locked(session, locked)
     evaluation.evaluate_locked(session, locked)
     execution.dispatch_locked(session, locked)
-    monitoring.monitor_locked(session, locked)  # the outcome, if all done
+    progress.report_outcome_locked(session, locked)  # e.g. the last step passed: complete
     forget_phases(session, directive_id, _INLINE_PHASES)
 
 

@@ -57,9 +57,19 @@ def advance_locked(session: Session, locked: LockedDirective) -> None:
         return
     if directive.status is D.PLANNING:
         _after_planning_task(session, directive)
-    elif directive.status is D.ACTIVE:
+    else:
+        report_outcome_locked(session, locked)
+
+
+def report_outcome_locked(session: Session, locked: LockedDirective) -> None:
+    """The last part of `advance_locked` alone: skip blocked steps, report the outcome.
+
+    After evaluation and dispatch in the same pass, this is all that can have changed:
+    the ended tasks were handled and the breakers checked (by dispatch too) moments ago.
+    """
+    if locked.directive.status is D.ACTIVE:
         # No refresh needed: guarded transitions synchronize the session's objects.
-        _report_outcome(session, directive, steps)
+        _report_outcome(session, locked.directive, locked.steps)
 
 
 def _after_execute_task(session: Session, directive: Directive, step: Step, task: Task) -> None:
