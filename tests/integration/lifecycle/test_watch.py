@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
@@ -20,7 +21,12 @@ def test_watch_prints_events_and_agent_output(
     repo = make_sample_repo(tmp_path / "repo")
     plan = [{"name": "talk", "task_plan": script(action(sleep=1), action(say="all done here"))}]
     directive_id = create_directive(stack, repo, plan)["directive"]["id"]
-    env = {**stack_env, "MAKIMA_API_KEY": owner_token, "MAKIMA_URL": stack_env["MAKIMA_API_URL"]}
+    env = {
+        **stack_env,
+        "MAKIMA_API_KEY": owner_token,
+        "MAKIMA_URL": stack_env["MAKIMA_API_URL"],
+        "PYTHONUNBUFFERED": "1",
+    }
     makima = str(Path(sys.executable).parent / "makima")
     watcher = subprocess.Popen(
         [makima, "directive", "watch", directive_id],
@@ -33,6 +39,7 @@ def test_watch_prints_events_and_agent_output(
     try:
         start(stack, directive_id)
         wait_status(stack, directive_id, {"completing", "completed"})
+        time.sleep(2)  # the watcher polls the stream; let it print the last events
     finally:
         os.killpg(watcher.pid, signal.SIGINT)
         out, err = watcher.communicate(timeout=30)
