@@ -14,15 +14,15 @@ app.conf.worker_prefetch_multiplier = 1
 app.conf.task_acks_late = True
 
 
-@app.task(name="bench.hop1")  # type: ignore[misc]
+@app.task(name="bench.hop1")  # type: ignore[untyped-decorator]
 def hop1() -> None:
     hop2.apply_async(queue="bench.hop2")
 
 
-_client: list[redis.Redis] = []
+_client: list[redis.Redis[bytes]] = []
 
 
-@app.task(name="bench.hop2")  # type: ignore[misc]
+@app.task(name="bench.hop2")  # type: ignore[untyped-decorator]
 def hop2() -> None:
     started = time.time()
     if not _client:

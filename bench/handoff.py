@@ -276,7 +276,7 @@ def run_chain(
             )
             if e.data.get("to") == "done"
         }
-        handoffs = []
+        measured: list[Handoff] = []
         for step in steps:
             if not step.depends_on:
                 continue
@@ -284,7 +284,7 @@ def run_chain(
             assert task.started_at is not None and task.queued_at is not None
             assert dependency.finished_at is not None
             message_id = f"{task.id}:{task.attempt}"
-            handoffs.append(
+            measured.append(
                 Handoff(
                     reported=epoch(dependency.finished_at),
                     received=epoch(done_at[dependency.id]),
@@ -294,7 +294,7 @@ def run_chain(
                     started=epoch(task.started_at),
                 )
             )
-    return handoffs
+    return measured
 
 
 def raw_chain(env: dict[str, str], sup: Supervisor, n: int) -> list[float]:
@@ -355,6 +355,7 @@ def main() -> None:
     parser.add_argument("--modes", default="event,tick")
     args = parser.parse_args()
 
+    print(f"machine: {os.cpu_count()} cores; load average {load_average()} at the start")
     state = Path(tempfile.mkdtemp(prefix="makima-bench-"))
     with EmbeddedPostgres(state / "pg") as pg, EmbeddedRedis(state / "redis") as rd:
         database_url, redis_url = pg.start(), rd.start()
@@ -390,10 +391,15 @@ def main() -> None:
                     events.stop()
                 results[name] = percentiles([h.total_ms for h in handoffs])
                 breakdowns[name] = stage_figures(handoffs)
+    print(f"load average {load_average()} at the end (other work on the machine skews figures)")
     print_table(results)
     for name, stages in breakdowns.items():
         print(f"\n{name}: stages")
         print_table(stages, ratio=False)
+
+
+def load_average() -> str:
+    return " ".join(f"{value:.2f}" for value in os.getloadavg())
 
 
 def print_table(results: dict[str, dict[str, float]], *, ratio: bool = True) -> None:
