@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from schemas.enums import AutonomyLevel, EvaluatorFailurePolicy
+from schemas.enums import AutonomyLevel, EvaluatorFailurePolicy, ForgeKind
 from schemas.plans import StepSpec
 from schemas.statuses import DirectiveStatus
 
@@ -76,6 +76,18 @@ class AgentSettings(BaseModel):
     pool: str = Field(default="default", pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$")
 
 
+class ForgeSettings(BaseModel):
+    """Where the pull request is opened. `repository` is the forge's `owner/name`; when
+    omitted it is derived from a GitHub repository URL."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: ForgeKind = ForgeKind.AUTO
+    repository: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9][A-Za-z0-9-]{0,38}/[A-Za-z0-9._-]{1,100}$"
+    )
+
+
 class DirectiveCreate(BaseModel):
     # python-re: the branch-name pattern needs look-arounds, which pydantic's default
     # (Rust) regex engine does not support.
@@ -94,6 +106,7 @@ class DirectiveCreate(BaseModel):
     budgets: Budgets = Field(default_factory=Budgets)
     evaluation: EvaluationSettings = Field(default_factory=EvaluationSettings)
     agent: AgentSettings = Field(default_factory=AgentSettings)
+    forge: ForgeSettings = Field(default_factory=ForgeSettings)
     plan: list[StepSpec] | None = Field(
         default=None, description="Give the plan directly; the directive then skips planning."
     )
@@ -193,6 +206,9 @@ class DirectivePublic(BaseModel):
     generation: int
     pr_branch: str | None
     pr_url: str | None
+    forge: ForgeKind
+    forge_repository: str | None
+    completion_round: int
     started_at: datetime | None
     completed_at: datetime | None
     created_at: datetime

@@ -79,6 +79,7 @@ class EventType(StrEnum):
     PULL_REQUEST = "pull_request"
     ORDER_LINKED = "order_linked"
     ORDER_UNLINKED = "order_unlinked"
+    ORDER_STATUS = "order_status"
     DIRECTIVE_OUTCOME = "directive_outcome"
 
 
@@ -112,6 +113,15 @@ class OrderStatus(StrEnum):
     OPEN = "open"
     IN_PROGRESS = "in_progress"
     DONE = "done"
+
+
+class ForgeKind(StrEnum):
+    """Where a directive's pull request is opened. `auto`: GitHub when the repository is a
+    GitHub URL, else the local forge (a PR record kept by makima)."""
+
+    AUTO = "auto"
+    GITHUB = "github"
+    LOCAL = "local"
 
 
 class DaemonStatus(StrEnum):

@@ -26,7 +26,22 @@ class Message(BaseModel):
 
 
 class RunTask(Message):
-    """Everything a daemon needs to run one agent session; it never reads the database."""
+    """Everything a daemon needs to run one task; it never reads the database.
+
+    By kind:
+    - plan / execute / evaluate: an agent session in a worktree checked out from `base_ref`
+      with `merge_refs` merged by code; everything is committed and pushed to `branch`.
+    - complete: no agent (`runtime` is ignored). Check out `base_ref` (the directive branch
+      tip, its staging branch, or the base branch), merge every `merge_refs` entry in that
+      order by code; a conflict ends the task `failed` with `error_kind=merge_conflict` and
+      the `conflict` report, nothing pushed. Then the merge gate: the verifiers run on the
+      merged result; only when every one passes is it pushed to `branch` (`pushed=True`).
+      `diff_stats` are measured against the merge base with `diff_base_ref`.
+    - resolve_conflicts: like execute, but the first conflicting merge is left in the
+      worktree for the agent; afterwards no conflict marker may remain in the conflicted
+      files (else `failed`, `merge_conflict`, nothing pushed); the resolution is committed
+      and pushed to `branch` (the staging branch). No verifiers (`run_verifiers=False`).
+    """
 
     task_id: UUID
     attempt: int = Field(ge=1)
@@ -50,6 +65,11 @@ class RunTask(Message):
     verifier_commands: tuple[tuple[str, ...], ...] = ()
     auto_verifiers: bool = True
     run_verifiers: bool = True
+    diff_base_ref: str | None = Field(
+        default=None,
+        description="complete tasks: the pull request's base branch; diff stats are measured "
+        "from its merge base with the result.",
+    )
     api_url: str
     api_token: str
 
@@ -140,6 +160,8 @@ class TaskFinished(Message):
     branch: str | None = None
     commit: str | None = None
     changed: bool = False
+    # False when nothing reached `branch`: a red merge gate, a conflict, a failed push.
+    pushed: bool = False
     diff_stats: DiffStats = DiffStats()
     verifier_results: tuple[VerifierResult, ...] = ()
     conflict: MergeConflict | None = None

@@ -43,3 +43,9 @@ def step_branch_name(step_name: str, step_id: UUID | str) -> str:
 def directive_branch_name(title: str, directive_id: UUID | str) -> str:
     """`makima/directive-<slug>-<8 hex>`: the branch the pull request is opened from."""
     return f"makima/directive-{slugify(title, DIRECTIVE_SLUG_MAX)}-{short_id(directive_id)}"
+
+
+def merge_branch_name(directive_branch: str) -> str:
+    """`<directive branch>-merge`: where a completion's conflict resolutions are staged before
+    the merge gate lets the result onto the directive branch."""
+    return f"{directive_branch}-merge"

@@ -6,6 +6,7 @@ from orchestrator.models.directives import Directive, GoalHistory
 from orchestrator.models.events import DirectiveEvent
 from orchestrator.models.fleet import Daemon, SchedulerState
 from orchestrator.models.owners import ApiKey, Owner
+from orchestrator.models.pulls import PullRequest
 from orchestrator.models.reviews import Approval, Evaluation
 from orchestrator.models.steps import Step
 from orchestrator.models.tasks import Task, TaskOutputEvent
@@ -21,6 +22,7 @@ __all__ = [
     "GoalHistory",
     "Order",
     "Owner",
+    "PullRequest",
     "SchedulerState",
     "Step",
     "Task",

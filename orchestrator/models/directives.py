@@ -30,7 +30,7 @@ from orchestrator.models.base import (
     updated_at,
     uuid_pk,
 )
-from schemas.enums import AutonomyLevel, EvaluatorFailurePolicy
+from schemas.enums import AutonomyLevel, EvaluatorFailurePolicy, ForgeKind
 from schemas.statuses import DIRECTIVE_LIVE, DirectiveStatus
 
 
@@ -84,6 +84,14 @@ class Directive(Base):
     generation: Mapped[int] = mapped_column(Integer, default=0)
     pr_branch: Mapped[str | None] = mapped_column(String(255), default=None)
     pr_url: Mapped[str | None] = mapped_column(Text, default=None)
+    forge: Mapped[ForgeKind] = mapped_column(
+        enum_column(ForgeKind, "forge_kind"), default=ForgeKind.AUTO
+    )
+    # owner/name on the forge; None: derived from the repository URL.
+    forge_repository: Mapped[str | None] = mapped_column(String(200), default=None)
+    # + 1 each time the directive enters `completing`; its complete and resolve_conflicts
+    # tasks carry the round they belong to.
+    completion_round: Mapped[int] = mapped_column(Integer, default=0)
     breaker: Mapped[JsonDict | None] = mapped_column(JSONB, default=None)
     waiting_notice: Mapped[str | None] = mapped_column(String(64), default=None)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), default=None)

@@ -51,6 +51,7 @@ class Task(Base):
     )
     attempt: Mapped[int] = mapped_column(Integer, default=1)
     generation: Mapped[int] = mapped_column(Integer, default=0)
+    completion_round: Mapped[int | None] = mapped_column(Integer, default=None)
     pool: Mapped[str] = mapped_column(String(64), default="default")
     daemon: Mapped[str | None] = mapped_column(String(200), default=None)
     runtime: Mapped[str] = mapped_column(String(64))

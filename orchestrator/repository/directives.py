@@ -19,7 +19,7 @@ from orchestrator.errors import ConflictError, NotFoundError, ValidationError
 from orchestrator.models import Directive, GoalHistory
 from orchestrator.repository.events import record_event
 from schemas.directives import DirectiveCreate, DirectiveUpdate
-from schemas.enums import EventType
+from schemas.enums import EventType, ForgeKind
 from schemas.statuses import DIRECTIVE_DELETABLE, DirectiveStatus
 
 # Columns that may be set to null by an explicit `null` in a patch; every other column
@@ -67,6 +67,18 @@ def list_directives(
     return list(session.scalars(query))
 
 
+def check_forge(directive: Directive) -> None:
+    """A GitHub forge needs an owner/name: given, or read from a GitHub repository URL."""
+    from orchestrator.forge.select import github_repository_of
+
+    if directive.forge is ForgeKind.GITHUB and github_repository_of(directive) is None:
+        raise ValidationError(
+            "forge.repository is required (owner/name) when forge.kind is github and the "
+            "repository is not a GitHub URL",
+            field="forge.repository",
+        )
+
+
 def create_directive(
     session: Session, *, owner_id: uuid.UUID, body: DirectiveCreate, actor: str
 ) -> Directive:
@@ -86,7 +98,10 @@ def create_directive(
         **body.budgets.model_dump(),
         **body.evaluation.model_dump(),
         **body.agent.model_dump(exclude={"pool"}),
+        forge=body.forge.kind,
+        forge_repository=body.forge.repository,
     )
+    check_forge(directive)
     session.add(directive)
     session.flush()
     record_event(
