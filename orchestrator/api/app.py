@@ -26,6 +26,7 @@ from orchestrator.api.routes import (
     evaluations,
     events,
     orders,
+    pulls,
     steps,
     tasks,
     tokens,
@@ -46,7 +47,9 @@ def create_app() -> FastAPI:
         ),
     )
     install_error_handlers(app)
-    routers = (directives, steps, evaluations, tasks, events, approvals, orders, daemons, tokens)
+    routers = (
+        directives, steps, evaluations, tasks, events, approvals, orders, pulls, daemons, tokens,
+    )
     for module in routers:
         app.include_router(module.router, responses=error_responses(401))
 

@@ -23,6 +23,7 @@ from schemas.events import EventPage, EventPublic, OutputPage
 from schemas.fleet import DaemonPublic
 from schemas.orders import OrderCreate, OrderLink, OrderPublic, OrderUpdate
 from schemas.plans import PlanSubmission, StepBatch, StepSpec
+from schemas.pulls import PullRequestPublic
 from schemas.statuses import DirectiveStatus
 from schemas.steps import DirectiveDetail, StepPublic, TaskPublic
 from schemas.tokens import PrincipalPublic, TokenCreate, TokenCreated, TokenPublic
@@ -153,6 +154,11 @@ class ApiClient:
         if statuses:
             params["status"] = [str(s) for s in statuses]
         return self._call(list[DirectivePublic], "GET", f"{API}/directives", params=params)
+
+    def pull_request(self, directive_id: UUID) -> PullRequestPublic:
+        return self._call(
+            PullRequestPublic, "GET", f"{API}/directives/{directive_id}/pull-request"
+        )
 
     def get_directive(self, directive_id: UUID) -> DirectiveDetail:
         return self._call(DirectiveDetail, "GET", f"{API}/directives/{directive_id}")

@@ -70,6 +70,27 @@ def show(ctx: typer.Context, directive: DirectiveArg, json_output: JsonOpt = Fal
     print_detail(detail, api.list_tasks(directive_id))
 
 
+@app.command("pr")
+def pull_request(ctx: typer.Context, directive: DirectiveArg, json_output: JsonOpt = False) -> None:
+    """The directive's pull request: forge, URL, head → base, diff stats, merge gate, body."""
+    api = client(ctx)
+    pr = api.pull_request(resolve_directive(api, directive))
+    if json_output:
+        output.print_json(pr)
+        return
+    stats = pr.diff_stats
+    output.print_fields([
+        ("title", pr.title),
+        ("url", pr.url),
+        ("forge", f"{pr.forge.value} ({pr.repository})" + (f" #{pr.number}" if pr.number else "")),
+        ("branches", f"{pr.head} → {pr.base}"),
+        ("head commit", pr.head_commit or "-"),
+        ("diff", f"{stats.files_changed} files, +{stats.insertions} -{stats.deletions}"),
+        ("updated", f"{output.when(pr.updated_at)} ({pr.updates} update(s) since opened)"),
+    ])
+    typer.echo("\nmerge gate:\n" + pr.gate_summary + "\n\n" + pr.body)
+
+
 def _dag_order(detail: DirectiveDetail) -> list[StepPublic]:
     """The chain's dependency order first, then older generations and removed steps."""
     position = {step_id: index for index, step_id in enumerate(detail.chain.order)}

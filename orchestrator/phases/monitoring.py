@@ -129,6 +129,7 @@ def _record_finished(session: Session, task: Task, message: TaskFinished) -> Tas
                 "result_text": message.result_text,
                 "branch": message.branch,
                 "changed": message.changed,
+                "pushed": message.pushed,
                 "diff_stats": message.diff_stats.model_dump(),
                 "verifier_results": [v.model_dump(mode="json") for v in message.verifier_results],
                 "conflict": message.conflict.model_dump(mode="json") if message.conflict else None,

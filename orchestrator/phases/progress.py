@@ -273,5 +273,6 @@ def _report_outcome(session: Session, directive: Directive, steps: list[Step]) -
         current=D.ACTIVE,
         target=D.COMPLETING,
         reason="every step passed",
+        values={"completion_round": directive.completion_round + 1},
     ):
         enqueue_after_commit(session, TASK_COMPLETE, directive.id)

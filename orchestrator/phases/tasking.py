@@ -41,6 +41,8 @@ def create_task(
     resume_session_id: str | None = None,
     run_verifiers: bool = True,
     step_name: str | None = None,
+    completion_round: int | None = None,
+    diff_base_ref: str | None = None,
 ) -> Task:
     """Insert a task, queue it and publish its RunTask after the commit."""
     settings = get_settings()
@@ -58,6 +60,7 @@ def create_task(
         merge_refs=list(merge_refs),
         branch=branch,
         resume_session_id=resume_session_id,
+        completion_round=completion_round,
     )
     session.add(task)
     session.flush()
@@ -102,6 +105,7 @@ def create_task(
         verifier_commands=tuple(tuple(argv) for argv in directive.verifier_commands),
         auto_verifiers=directive.auto_verifiers,
         run_verifiers=run_verifiers,
+        diff_base_ref=diff_base_ref,
         api_url=settings.api_url,
         api_token=token,
     )
