@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from schemas.directives import DirectivePublic
-from schemas.enums import AutonomyLevel, EvaluatorFailurePolicy, EventType, Severity
+from schemas.enums import AutonomyLevel, EvaluatorFailurePolicy, EventType, ForgeKind, Severity
 from schemas.events import EventPublic
 from schemas.statuses import DirectiveStatus, StepStatus
 from schemas.steps import ChainView, DirectiveDetail, StepPublic
@@ -49,6 +49,9 @@ def directive(**overrides: Any) -> DirectivePublic:
         "generation": 0,
         "pr_branch": None,
         "pr_url": None,
+        "forge": ForgeKind.AUTO,
+        "forge_repository": None,
+        "completion_round": 0,
         "started_at": None,
         "completed_at": None,
         "created_at": NOW,
