@@ -5,6 +5,10 @@ a runtime), the work it did is committed with a message naming the step and atte
 pushed to the task's branch before the worktree is removed. If the push itself fails, the
 worktree stays on disk and is salvaged at the next start of a daemon on this work
 directory, so work never lives only in a worktree that gets deleted.
+
+`Session.run` dispatches on the kind: plan, execute and evaluate tasks are concluded here;
+`complete` tasks (no agent) run in workers.completion and `resolve_conflicts` tasks end in
+workers.resolution.
 """
 
 from __future__ import annotations
@@ -21,13 +25,16 @@ from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from schemas.enums import ErrorKind
+from schemas.enums import ErrorKind, TaskKind
 from schemas.messages import MergeConflict, RunTask, TaskFinished, VerifierResult
 from schemas.statuses import TaskStatus
+from workers.completion import run_complete
 from workers.config import DaemonSettings
 from workers.errors import DaemonError, MergeConflictError
-from workers.processes import StopReason, StopSignal
+from workers.outcomes import STOPPED_STATUS, status_of
+from workers.processes import StopSignal
 from workers.reporter import Publisher, TaskReporter, now
+from workers.resolution import run_resolution
 from workers.runtimes.base import AgentOutcome, AgentRequest, Runtime, clip
 from workers.verifiers import custom_verifiers, detect_verifiers, run_verifier
 from workers.watcher import TaskWatcher
@@ -37,12 +44,6 @@ log = logging.getLogger(__name__)
 
 MAX_DETAIL_CHARS = 4000
 MAX_RESULT_CHARS = 16000
-
-_STOPPED_STATUS = {
-    StopReason.CANCELLED: (TaskStatus.CANCELLED, ErrorKind.CANCELLED),
-    StopReason.TIMED_OUT: (TaskStatus.TIMED_OUT, ErrorKind.TIMEOUT),
-    StopReason.SHUTDOWN: (TaskStatus.INTERRUPTED, ErrorKind.DAEMON_LOST),
-}
 
 
 class RunningTasks:
@@ -101,12 +102,6 @@ def agent_environment(task: RunTask) -> dict[str, str]:
     return env
 
 
-def status_of(outcome: AgentOutcome) -> TaskStatus:
-    if outcome.stopped is not None:
-        return _STOPPED_STATUS[outcome.stopped][0]
-    return TaskStatus.DONE if outcome.succeeded else TaskStatus.FAILED
-
-
 def commit_message(task: RunTask, runtime: str, outcome: AgentOutcome) -> str:
     result = "done" if outcome.succeeded else f"{status_of(outcome).value} ({outcome.error_kind})"
     return (
@@ -142,8 +137,17 @@ class Session:
         return self.finished(TaskStatus.FAILED, error_kind=kind, error_detail=detail,
                              conflict=conflict)
 
+    def stopped(self, detail: str, **fields: Any) -> TaskFinished:
+        """The report of a task the watcher stopped (cancel, time limit, daemon shutdown)."""
+        assert self.stop.reason is not None
+        status, kind = STOPPED_STATUS[self.stop.reason]
+        return self.finished(status, error_kind=kind,
+                             error_detail=f"{detail}: {self.stop.reason}", **fields)
+
     def run(self) -> TaskFinished:
         task = self.task
+        if task.kind == TaskKind.COMPLETE:
+            return run_complete(self)
         runtime = self.ctx.runtimes.get(task.runtime)
         if runtime is None:
             offered = ", ".join(sorted(self.ctx.runtimes)) or "none"
@@ -156,16 +160,21 @@ class Session:
             return self.failed(exc.kind, exc.detail, exc.conflict)
         except DaemonError as exc:
             return self.failed(exc.kind, exc.detail)
+        if task.kind == TaskKind.RESOLVE_CONFLICTS:
+            return run_resolution(self, runtime, worktree)
+        return self.conclude(worktree, runtime.name, self.run_agent_safely(runtime, worktree))
+
+    def run_agent_safely(self, runtime: Runtime, worktree: Worktree) -> AgentOutcome:
+        """The agent's outcome; a runtime that raises is a failed session (its work is kept)."""
         try:
-            outcome = self.run_agent(runtime, worktree)
-        except Exception as exc:  # a runtime bug: still save the work below
-            log.exception("runtime %s failed on task %s", runtime.name, task.task_id)
-            outcome = AgentOutcome(ErrorKind.INTERNAL, f"runtime {runtime.name} raised: {exc!r}")
-        return self.conclude(worktree, runtime.name, outcome)
+            return self.run_agent(runtime, worktree)
+        except Exception as exc:
+            log.exception("runtime %s failed on task %s", runtime.name, self.task.task_id)
+            return AgentOutcome(ErrorKind.INTERNAL, f"runtime {runtime.name} raised: {exc!r}")
 
     def run_agent(self, runtime: Runtime, worktree: Worktree) -> AgentOutcome:
         if self.stop.reason is not None:  # cancelled while the worktree was prepared
-            kind = _STOPPED_STATUS[self.stop.reason][1]
+            kind = STOPPED_STATUS[self.stop.reason][1]
             return AgentOutcome(kind, f"stopped before the agent started: {self.stop.reason}",
                                 stopped=self.stop.reason)
         scratch = self.ctx.settings.work_dir / "tmp" / str(self.task.task_id)
@@ -201,12 +210,33 @@ class Session:
             for spec in specs
         )
 
+    def agent_fields(self, outcome: AgentOutcome) -> dict[str, Any]:
+        return {"cost_usd": outcome.cost_usd, "turns": outcome.turns,
+                "session_id": outcome.session_id, "result_text": outcome.result_text}
+
+    def keep_unpushed(self, worktree: Worktree, exc: DaemonError,
+                      outcome: AgentOutcome) -> TaskFinished:
+        """A commit or push failed: the worktree stays for salvage at the next daemon start."""
+        worktree.release()
+        log.error("task %s: %s; work kept in %s", self.task.task_id, exc.detail, worktree.path)
+        return self.failed(exc.kind, f"{exc.detail} (session: {status_of(outcome).value}; the "
+                           f"work stays in {worktree.path} on daemon {self.ctx.settings.name} "
+                           "and is pushed when that daemon restarts)")
+
+    def discard(self, worktree: Worktree) -> None:
+        """Remove a worktree whose work is pushed (or holds none), then give its slot back."""
+        try:
+            worktree.remove()
+        except DaemonError as exc:  # a leftover directory loses nothing
+            log.warning("task %s: could not remove %s: %s", self.task.task_id, worktree.path,
+                        exc.detail)
+        finally:
+            worktree.release()
+
     def conclude(self, worktree: Worktree, runtime: str, outcome: AgentOutcome) -> TaskFinished:
         """Commit, verify, push, clean up; the worktree is removed only after the push."""
         task = self.task
         status = status_of(outcome)
-        agent = {"cost_usd": outcome.cost_usd, "turns": outcome.turns,
-                 "session_id": outcome.session_id, "result_text": outcome.result_text}
         try:
             worktree.commit_all(commit_message(task, runtime, outcome))
             commit = worktree.head()
@@ -216,25 +246,16 @@ class Session:
                 verifiers = self.verify(worktree)
             worktree.push(commit)
         except DaemonError as exc:
-            worktree.release()
-            log.error("task %s: %s; work kept in %s", task.task_id, exc.detail, worktree.path)
-            return self.failed(exc.kind, f"{exc.detail} (session: {status.value}; the work "
-                               f"stays in {worktree.path} on daemon {self.ctx.settings.name} "
-                               "and is pushed when that daemon restarts)")
-        try:
-            worktree.remove()
-        except DaemonError as exc:  # pushed already: a leftover directory loses nothing
-            log.warning("task %s: could not remove %s: %s", task.task_id, worktree.path,
-                        exc.detail)
-        finally:
-            worktree.release()
+            return self.keep_unpushed(worktree, exc, outcome)
+        self.discard(worktree)
         error_kind, error_detail = outcome.error_kind, outcome.error_detail
         if status == TaskStatus.DONE and self.stop.reason is not None:
-            status, error_kind = _STOPPED_STATUS[self.stop.reason]
+            status, error_kind = STOPPED_STATUS[self.stop.reason]
             error_detail = f"stopped while verifying: {self.stop.reason}"
         return self.finished(status, error_kind=error_kind, error_detail=error_detail,
                              branch=worktree.meta.branch, commit=commit, changed=changed,
-                             diff_stats=diff_stats, verifier_results=verifiers, **agent)
+                             pushed=True, diff_stats=diff_stats, verifier_results=verifiers,
+                             **self.agent_fields(outcome))
 
 
 def run_task(ctx: DaemonContext, task: RunTask) -> TaskFinished:

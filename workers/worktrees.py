@@ -22,14 +22,10 @@ commits and merges inside a worktree only touch that worktree's own branch.
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import logging
-import os
 import re
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from uuid import UUID
 
@@ -38,60 +34,15 @@ from pydantic import BaseModel, ConfigDict
 from schemas.enums import ErrorKind, TaskKind
 from schemas.messages import DiffStats, MergeConflict, RunTask
 from schemas.naming import slugify
+from workers.conflicts import unresolved_branch_name
 from workers.errors import GitError, MergeConflictError
 from workers.gitops import git_out, run_git, validate_branch_name
+from workers.locks import FileLock
 from workers.processes import kill_orphaned_group
 
 log = logging.getLogger(__name__)
 
 _SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
-
-
-class FileLock:
-    """An exclusive flock on a file; works between threads (one open file each) and processes.
-
-    `release(unlink=True)` deletes the file while still holding it; `acquire` therefore
-    re-checks after locking that the path still names the file it locked (a waiter may
-    have locked a file that was unlinked meanwhile) and retries if not.
-    """
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        self._fd: int | None = None
-
-    def acquire(self, *, blocking: bool = True) -> bool:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        while True:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | (0 if blocking else fcntl.LOCK_NB))
-            except BlockingIOError:
-                os.close(fd)
-                return False
-            try:
-                current = os.stat(self.path).st_ino
-            except FileNotFoundError:
-                current = None
-            if current == os.fstat(fd).st_ino:
-                self._fd = fd
-                return True
-            os.close(fd)
-
-    def release(self, *, unlink: bool = False) -> None:
-        if self._fd is not None:
-            if unlink:
-                self.path.unlink(missing_ok=True)
-            fcntl.flock(self._fd, fcntl.LOCK_UN)
-            os.close(self._fd)
-            self._fd = None
-
-    @contextmanager
-    def held(self) -> Iterator[None]:
-        self.acquire()
-        try:
-            yield
-        finally:
-            self.release()
 
 
 class RepoCache:
@@ -147,7 +98,10 @@ class WorktreeMeta(BaseModel):
     branch: str  # pushed to on origin
     local_branch: str  # checked out in the worktree (unique among the cache's worktrees)
     repository: str
-    start_commit: str
+    start_commit: str  # after the merges by code: what the agent started from
+    base_commit: str | None = None  # what base_ref resolved to, before any merge
+    diff_base_commit: str | None = None  # what diff_base_ref resolved to, if given
+    conflict: MergeConflict | None = None  # the merge left in place for a resolve task
     agent_pgid: int | None = None
 
 
@@ -189,8 +143,32 @@ class Worktree:
     def changed(self) -> bool:
         return self.head() != self.meta.start_commit
 
-    def diff_stats(self) -> DiffStats:
-        out = git_out(["diff", "--numstat", self.meta.start_commit, "HEAD"], self.path)
+    def stage_all(self) -> None:
+        run_git(["add", "--all"], self.path)
+
+    def unmerged_files(self) -> tuple[str, ...]:
+        return unmerged_files(self.path)
+
+    def merge_head(self) -> str | None:
+        """The commit an unfinished merge is merging, if one is in progress."""
+        found = run_git(["rev-parse", "--verify", "--quiet", "MERGE_HEAD"], self.path,
+                        check=False)
+        return found.stdout.strip() if found.returncode == 0 else None
+
+    def contains(self, commit: str) -> bool:
+        """Whether `commit` is HEAD or one of its ancestors."""
+        return run_git(["merge-base", "--is-ancestor", commit, "HEAD"], self.path,
+                       check=False).returncode == 0
+
+    def merge_base(self, commit: str) -> str | None:
+        """The best common ancestor of `commit` and HEAD (None: unrelated histories)."""
+        found = run_git(["merge-base", commit, "HEAD"], self.path, check=False)
+        return found.stdout.strip() if found.returncode == 0 else None
+
+    def diff_stats(self, since: str | None = None) -> DiffStats:
+        """Files, insertions and deletions from `since` (default: start_commit) to HEAD."""
+        out = git_out(["diff", "--numstat", since or self.meta.start_commit, "HEAD"],
+                      self.path)
         files = insertions = deletions = 0
         for line in out.splitlines():
             added, removed, _ = line.split("\t", 2)
@@ -199,12 +177,18 @@ class Worktree:
             deletions += int(removed) if removed.isdigit() else 0
         return DiffStats(files_changed=files, insertions=insertions, deletions=deletions)
 
-    def push(self, commit: str) -> None:
-        """Push `commit` to origin's `branch` (forced: the branch holds this attempt's result)."""
+    def push(self, commit: str, branch: str | None = None, *, force: bool = True) -> None:
+        """Push `commit` to origin's `branch` (default: the task's branch).
+
+        Forced by default: a step branch holds its latest attempt's result. A complete task
+        pushes without force, so a branch that moved since it was fetched is never rewound
+        (git's refusal becomes a GitError of kind PUSH).
+        """
+        target = validate_branch_name(branch or self.meta.branch)
         with self.cache.lock.held():
             run_git(
-                ["push", "--quiet", "--force", "--no-verify", "origin",
-                 f"{commit}:refs/heads/{self.meta.branch}"],
+                ["push", "--quiet", *(["--force"] if force else []), "--no-verify", "origin",
+                 f"{commit}:refs/heads/{target}"],
                 self.path,
                 kind=ErrorKind.PUSH,
             )
@@ -299,7 +283,8 @@ class WorktreeManager:
         conflicted merge is left in the worktree for it.
         """
         branch = validate_branch_name(task.branch)
-        for ref in (task.base_ref, *task.merge_refs):
+        diff_base_ref = task.diff_base_ref
+        for ref in (task.base_ref, *task.merge_refs, *([diff_base_ref] if diff_base_ref else [])):
             validate_branch_name(ref)
         path, lock = self.claim_slot(task)
         # git refuses one branch in two worktrees: a task pushed aside to its own slot
@@ -312,20 +297,24 @@ class WorktreeManager:
                 cache.sync()
                 base = cache.resolve(task.base_ref)
                 merges = [(ref, cache.resolve(ref)) for ref in task.merge_refs]
+                diff_base = cache.resolve(diff_base_ref) if diff_base_ref else None
                 run_git(["worktree", "prune"], cache.path)
                 run_git(["worktree", "add", "--quiet", "-B", local_branch, str(path), base],
                         cache.path)
             meta = WorktreeMeta(task_id=task.task_id, attempt=task.attempt, kind=task.kind,
                                 step_name=task.step_name, branch=branch,
                                 local_branch=local_branch,
-                                repository=task.repository, start_commit=base)
+                                repository=task.repository, start_commit=base,
+                                base_commit=base, diff_base_commit=diff_base)
             worktree = Worktree(path, cache, meta, lock)
             worktree.save_meta()
             leave_conflict = task.kind == TaskKind.RESOLVE_CONFLICTS
+            conflict: MergeConflict | None = None
             for ref, commit in merges:
-                if not merge_branch(worktree, task.base_ref, ref, commit, leave_conflict):
+                conflict = merge_branch(worktree, task.base_ref, ref, commit, leave_conflict)
+                if conflict is not None:
                     break
-            worktree.save_meta(start_commit=worktree.head())
+            worktree.save_meta(start_commit=worktree.head(), conflict=conflict)
             return worktree
         except BaseException:
             self._discard(path, cache)
@@ -341,23 +330,46 @@ class WorktreeManager:
         path.with_suffix(".json").unlink(missing_ok=True)
 
 
+def unmerged_files(path: Path) -> tuple[str, ...]:
+    """Paths git reports as unmerged in the worktree at `path` (NUL-separated: no quoting)."""
+    out = run_git(["diff", "--name-only", "-z", "--diff-filter=U"], path).stdout
+    return tuple(dict.fromkeys(name for name in out.split("\0") if name))
+
+
 def merge_branch(
     worktree: Worktree, base_ref: str, ref: str, commit: str, leave_conflict: bool
-) -> bool:
-    """Merge `commit` (origin's `ref`) into the worktree; False if a conflict was left in place."""
+) -> MergeConflict | None:
+    """Merge `commit` (origin's `ref`) into the worktree; the conflict if one was left in place.
+
+    A conflict raises MergeConflictError after aborting the merge, unless `leave_conflict`.
+    """
     message = f"makima: merge {ref} into {worktree.meta.branch}"
     merged = run_git(["merge", "--no-ff", "--no-edit", "-m", message, commit], worktree.path,
                      check=False)
     if merged.returncode == 0:
-        return True
-    unmerged = git_out(["diff", "--name-only", "--diff-filter=U"], worktree.path)
-    files = tuple(line for line in unmerged.splitlines() if line)
+        return None
+    files = unmerged_files(worktree.path)
     if not files:
         raise GitError(f"merging {ref} failed: {(merged.stderr or merged.stdout).strip()[-2000:]}")
+    conflict = MergeConflict(base_ref=base_ref, merging_ref=ref, files=files)
     if leave_conflict:
-        return False
+        return conflict
     run_git(["merge", "--abort"], worktree.path, check=False)
-    raise MergeConflictError(MergeConflict(base_ref=base_ref, merging_ref=ref, files=files))
+    raise MergeConflictError(conflict)
+
+
+def salvage_branch(meta: WorktreeMeta) -> str | None:
+    """Where a crashed task's leftover work is pushed; None when it is not pushed at all.
+
+    A complete task's checkout holds only merges by code (the next task redoes them), and
+    pushing it would skip the merge gate: it is dropped. A resolve task's attempt goes to its
+    side branch, never to the staging branch, which only ever holds a checked resolution.
+    """
+    if meta.kind == TaskKind.COMPLETE:
+        return None
+    if meta.kind == TaskKind.RESOLVE_CONFLICTS:
+        return unresolved_branch_name(meta.branch, meta.attempt)
+    return meta.branch
 
 
 def salvage(worktree: Worktree, reason: str) -> str:
@@ -368,6 +380,10 @@ def salvage(worktree: Worktree, reason: str) -> str:
         worktree.meta_path.unlink(missing_ok=True)
         shutil.rmtree(worktree.path, ignore_errors=True)
         return worktree.meta.start_commit
+    target = salvage_branch(worktree.meta)
+    if target is None:
+        worktree.remove()
+        return worktree.meta.start_commit
     meta = worktree.meta
     worktree.commit_all(
         f"makima: {commit_subject(meta.step_name)} (attempt {meta.attempt}, salvaged)\n\n"
@@ -375,7 +391,7 @@ def salvage(worktree: Worktree, reason: str) -> str:
         f"Task: {meta.task_id}\nKind: {meta.kind.value}\n"
     )
     commit = worktree.head()
-    worktree.push(commit)
+    worktree.push(commit, target)
     worktree.remove()
     return commit
 
