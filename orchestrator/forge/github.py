@@ -41,6 +41,8 @@ class _Ref(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     ref: str
+    label: str | None = None
+    """`owner:ref`; the owner tells a same-repository head from a fork's."""
 
 
 class _Pull(BaseModel):
@@ -114,13 +116,18 @@ class GitHubForge:
         if not isinstance(items, list):
             raise self._unexpected("GET", self._pulls_path, "a list of pull requests")
         pulls = [self._pull(item, "GET", self._pulls_path) for item in items]
-        # GitHub filters by head already; re-check, since a head without its owner's prefix
-        # would be ignored by GitHub and list every PR.
-        pulls = [p for p in pulls if p.head.ref == draft.head and p.state == "open"]
+        # GitHub filters already; re-check, since GitHub ignores a `head` it cannot parse and
+        # then lists every PR, and a fork's PR from a branch of the same name is not ours.
+        pulls = [p for p in pulls if p.state == "open" and self._is_our_head(p.head, draft.head)]
         if not pulls:
             return None
         same_base = [p for p in pulls if p.base.ref == draft.base]
         return min(same_base or pulls, key=lambda p: p.number)
+
+    def _is_our_head(self, head: _Ref, branch: str) -> bool:
+        if head.ref != branch:
+            return False
+        return head.label is None or head.label.partition(":")[0].lower() == self.owner.lower()
 
     def _update(self, client: httpx.Client, pull: _Pull, draft: PullRequestDraft) -> ForgeAnswer:
         path = f"{self._pulls_path}/{pull.number}"
