@@ -19,6 +19,7 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from tests.fakes.github_server import FakeGitHub
 from tests.support.database import truncate_all
 
 
@@ -178,13 +179,24 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 
 
 @pytest.fixture(scope="session")
-def stack_env(database_url: str, redis_url: str, api_url: str) -> dict[str, str]:
+def fake_github() -> Iterator[FakeGitHub]:
+    """A local GitHub REST API the orchestrator's forge talks to over TCP."""
+    with FakeGitHub() as fake:
+        yield fake
+
+
+@pytest.fixture(scope="session")
+def stack_env(
+    database_url: str, redis_url: str, api_url: str, fake_github: FakeGitHub
+) -> dict[str, str]:
     """What every process of the test stack shares (as `makima up` would set it)."""
     return {
         **os.environ,
         "MAKIMA_DATABASE_URL": database_url,
         "MAKIMA_REDIS_URL": redis_url,
         "MAKIMA_API_URL": api_url,
+        "MAKIMA_GITHUB_API_URL": fake_github.url,
+        "MAKIMA_GITHUB_TOKEN": fake_github.token,
         "MAKIMA_TICK_SECONDS": "0.5",
         "MAKIMA_DAEMON_OFFLINE_SECONDS": "4",
         "MAKIMA_DAEMON_HEARTBEAT_SECONDS": "0.5",
