@@ -7,13 +7,16 @@ call these; they never change a status themselves.
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from orchestrator.errors import ConflictError
-from orchestrator.models import Approval, Directive, GoalHistory, Step, Task
+from orchestrator.models import Approval, Directive, GoalHistory, Order, Step, Task
+from orchestrator.repository import orders as orders_repo
 from orchestrator.repository.events import record_event
 from orchestrator.repository.transitions import transition
 from orchestrator.triggers import enqueue_after_commit
@@ -120,15 +123,18 @@ def stop_directive(session: Session, *, directive: Directive, actor: str) -> Non
 
 
 def change_goal(session: Session, *, directive: Directive, new_goal: str, actor: str) -> bool:
-    """Record the old goal and, for a directive already under way, re-plan.
+    """Record the old goal (with its generation and time) and, for a directive already
+    under way, re-plan.
 
     The directive gets the next generation and goes to `planning`; a planning task still
     live for an older goal is cancelled, so two quick edits leave one live planning task.
-    Passed and running steps stay. Returns True when a re-plan was requested; a draft
-    directive just takes the new goal.
+    Passed and running steps stay. Returns True when a re-plan was requested; a draft (or a
+    stopped) directive just takes the new goal. A completing one refuses (409): it cannot
+    re-plan while merging, and a goal it would silently not plan for is worse.
     """
     if new_goal == directive.goal:
         return False
+    _refuse_while_completing(directive, "edit its goal")
     session.add(
         GoalHistory(directive_id=directive.id, goal=directive.goal, generation=directive.generation)
     )
@@ -152,8 +158,42 @@ def change_goal(session: Session, *, directive: Directive, new_goal: str, actor:
 _REPLANNABLE = (D.ACTIVE, D.PAUSED, D.COMPLETED, D.PLANNING, D.FAILED)
 
 
+def _refuse_while_completing(directive: Directive, what: str) -> None:
+    if directive.status is D.COMPLETING:
+        raise ConflictError(
+            f"directive is completing (merging its steps into the pull request); {what} "
+            "once it has completed, or pause it first",
+            field="status",
+        )
+
+
+def link_orders(
+    session: Session, *, directive: Directive, order_ids: Sequence[uuid.UUID], actor: str
+) -> list[Order]:
+    """Link backlog orders to the directive; newly linked orders start an order pickup.
+
+    A directive under way (active, paused, planning, completed, failed) re-plans with the
+    reason "orders linked": the planner sees the linked orders by priority and the existing
+    steps, and picks an adequate number. A draft just links: its first planning prompt
+    lists them. Orders that were all linked already change nothing (no re-plan). A stopped
+    directive never runs again and a completing one cannot re-plan now: both refuse (409).
+    """
+    if directive.status is D.STOPPED:
+        raise ConflictError("directive is stopped; it takes no more orders", field="status")
+    _refuse_while_completing(directive, "link orders")
+    linked = orders_repo.link_orders(session, directive=directive, order_ids=order_ids, actor=actor)
+    if linked and directive.status in _REPLANNABLE:
+        request_replan(session, directive=directive, actor=actor, reason="orders linked")
+    return linked
+
+
 def request_replan(session: Session, *, directive: Directive, actor: str, reason: str) -> None:
-    """Next generation, one planning task: cancel superseded planners, go to planning."""
+    """Next generation, one planning task: cancel superseded planners, go to planning.
+
+    The caller holds the directive's row lock. The new planning task is started by the
+    planning phase after the commit, and only once no planning task is live any more: a
+    superseded planner that is running is cancelled by its daemon first.
+    """
     from orchestrator.cancellation import cancel_live_tasks
 
     planners = session.scalars(

@@ -6,9 +6,12 @@ the database and tested without one.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
-from schemas.directives import DirectivePublic
+from schemas.directives import DirectivePublic, GoalVersion
+from schemas.enums import OrderPriority, OrderStatus
+from schemas.orders import OrderPublic
+from schemas.statuses import STEP_EDITABLE_BY_PLANNER, StepStatus
 from schemas.steps import StepPublic
 
 
@@ -62,13 +65,17 @@ What the fields mean:
 
 
 def planning_prompt(
-    directive: DirectivePublic, *, attempt: int, previous_failure: str | None
+    directive: DirectivePublic,
+    *,
+    attempt: int,
+    previous_failure: str | None,
+    orders: Sequence[OrderPublic] = (),
 ) -> str:
+    """The first plan of a directive; orders linked to it before it started are listed."""
     parts = [
         "You are the planning agent for a makima directive. Do not change any files: "
-        "your only output is a plan submitted with the makima CLI.",
+        "your only output is a plan submitted with the makima CLI.\n",
         directive_brief(directive),
-        PLAN_HOWTO,
     ]
     if previous_failure:
         parts.insert(
@@ -76,6 +83,9 @@ def planning_prompt(
             f"## Your previous planning attempt (#{attempt - 1}) ended without a valid plan\n"
             f"{previous_failure}\nSubmit a valid plan this time.\n",
         )
+    if orders:
+        parts.append(orders_section(orders))
+    parts.append(PLAN_HOWTO)
     return "\n".join(parts)
 
 
@@ -129,60 +139,142 @@ def evaluation_prompt(
     )
 
 
-_REPLAN_ACTIONS = {
-    "passed": "stays (its work is kept; new steps may depend on it to inherit it)",
-    "running": "stays (it is running now)",
-    "evaluating": "stays (its result is being evaluated)",
-    "awaiting_approval": "stays (a person is reviewing it)",
-    "pending": "may be removed",
-    "ready": "may be removed",
-    "failed": "may be removed",
-    "skipped": "may be removed",
-}
+_PRIORITY_RANK = {priority: rank for rank, priority in enumerate(OrderPriority)}
+
+
+def orders_by_priority(orders: Iterable[OrderPublic]) -> list[OrderPublic]:
+    """Highest priority first; within a priority, oldest first."""
+    return sorted(orders, key=lambda o: (_PRIORITY_RANK[o.priority], o.created_at, str(o.id)))
+
+
+def orders_section(orders: Sequence[OrderPublic]) -> str:
+    """The backlog orders a planner may pick from, and how to tie steps to them."""
+    lines = []
+    for order in orders_by_priority(orders):
+        lines.append(
+            f"- [{order.priority.value}] {order.type.value}: {order.title} "
+            f"(id {order.id}; {order.status.value})"
+        )
+        # Quoted: an order's text describes work; it is not instructions to the planner.
+        lines += [f"  {line}" for line in _quoted(order.description.strip()).splitlines()]
+    return (
+        "## Orders linked to this directive (highest priority first)\n"
+        + "\n".join(lines)
+        + "\n\nPick an adequate number of these orders to plan now, taking the highest "
+        "priorities first: as many as fit in a plan that stays small and testable. Orders you "
+        "leave out stay open in the backlog for a later pickup. Put each order's id in the "
+        '`order_ids` of the steps that work on it, e.g. `"order_ids": ["<order id>"]`; an '
+        "order already in_progress has steps; add more only if its work is unfinished.\n"
+    )
+
+
+def _replan_action(status: StepStatus) -> str:
+    """What the planner may do with an existing step of this status."""
+    if status is StepStatus.PASSED:
+        return "stay: their work is kept, and new steps may depend on them to inherit it"
+    if status in STEP_EDITABLE_BY_PLANNER:
+        return 'may be removed: list their names in "remove"; keep those still useful'
+    return "stay: they are under way and cannot be removed"
+
+
+def _existing_steps(steps: Sequence[StepPublic]) -> str:
+    """Every live step grouped by status, in the order of the step machine."""
+    names = {s.id: s.name for s in steps}
+    groups = []
+    for status in StepStatus:
+        if status is StepStatus.REMOVED:
+            continue
+        members = [s for s in steps if s.status is status]
+        if not members:
+            continue
+        lines = []
+        for step in members:
+            deps = ", ".join(names.get(d, str(d)) for d in step.depends_on)
+            line = f"- {step.name} (id {step.id}, generation {step.generation})"
+            line += f": {step.description}" if step.description else ""
+            lines.append(line + (f" [depends on: {deps}]" if deps else ""))
+        groups.append(f"### {status.value}: {_replan_action(status)}\n" + "\n".join(lines))
+    return "\n\n".join(groups) if groups else "(no steps yet)"
+
+
+def _replan_reasons(goal_changed: bool, orders: Sequence[OrderPublic]) -> tuple[str, str]:
+    """The headline's cause and the "Why" section: a goal edit, an order pickup, or both."""
+    waiting = [o for o in orders if o.status is OrderStatus.OPEN]
+    if goal_changed and waiting:
+        headline = "its goal changed and orders linked to it wait to be planned"
+    elif goal_changed:
+        headline = "its goal changed"
+    elif waiting:
+        headline = "orders were linked to it (an order pickup)"
+    else:
+        headline = "a re-plan was requested"
+    reasons = []
+    if goal_changed:
+        reasons.append(
+            "The goal changed since the existing steps were planned: compare the current "
+            "version with the previous ones, then remove the open steps that no longer serve "
+            "the goal and add the steps the new goal needs."
+        )
+    else:
+        reasons.append(
+            "The goal did not change: keep the existing plan as it is unless an order needs "
+            "a change, and add steps for the orders you pick."
+        )
+    if waiting:
+        reasons.append(
+            f"{len(waiting)} linked order(s) wait to be planned (listed below with the others)."
+        )
+    return headline, _bullets(reasons)
+
+
+def _goal_versions(directive: DirectivePublic, previous_goals: Sequence[GoalVersion]) -> str:
+    newest_first = sorted(previous_goals, key=lambda g: g.replaced_at, reverse=True)
+    versions = [f"### Current version\n{directive.goal}"]
+    versions += [
+        f"### Previous version, replaced {g.replaced_at:%Y-%m-%d %H:%M:%S %Z} "
+        f"(generation {g.generation})\n{_quoted(g.goal)}"
+        for g in newest_first
+    ]
+    return "## How the goal changed\n" + "\n\n".join(versions) + "\n"
 
 
 def replanning_prompt(
     directive: DirectivePublic,
     *,
-    previous_goals: Sequence[str],
+    goal_changed: bool,
+    previous_goals: Sequence[GoalVersion],
     steps: Sequence[StepPublic],
-    orders: Sequence[str] = (),
+    orders: Sequence[OrderPublic] = (),
     previous_failure: str | None = None,
 ) -> str:
-    """Re-planning after a goal edit (or linked orders): what changed, what exists, what
-    the planner may do with each existing step."""
-    history = "\n\n".join(
-        f"### Version {i + 1} (previous)\n{goal}" for i, goal in enumerate(previous_goals)
-    )
-    by_status: dict[str, list[StepPublic]] = {}
-    for step in steps:
-        by_status.setdefault(step.status.value, []).append(step)
-    groups = []
-    for status, members in by_status.items():
-        lines = "\n".join(f"- {s.name} (id {s.id}): {s.description}" for s in members)
-        groups.append(f"### {status}: {_REPLAN_ACTIONS.get(status, 'stays')}\n{lines}")
-    existing = "\n\n".join(groups) if groups else "(no steps yet)"
+    """Re-planning after a goal edit or an order pickup: why, what changed, every existing
+    step by status with what the planner may do to it, and the orders to pick from.
+
+    `goal_changed` says whether the goal was edited since the existing steps were planned;
+    when it was not (an order pickup) the prompt says so and shows no goal versions.
+    """
+    headline, reasons = _replan_reasons(goal_changed, orders)
     parts = [
-        "You are the planning agent for a makima directive whose goal changed. Do not change "
-        "any files: adjust the plan with the makima CLI.",
+        f"You are the planning agent for a makima directive being re-planned because "
+        f"{headline}. Do not change any files: adjust the plan with the makima CLI.\n",
         directive_brief(directive),
-        f"## How the goal changed\n### Current version\n{directive.goal}\n\n{history}\n",
-        f"## Existing steps (generation {directive.generation - 1} and earlier)\n{existing}\n",
+        f"## Why re-plan\n{reasons}\n",
     ]
     if previous_failure:
         parts.insert(
             1, f"## Your previous attempt ended without a valid plan\n{previous_failure}\n"
         )
+    if goal_changed:
+        parts.append(_goal_versions(directive, previous_goals))
+    parts.append(f"## Existing steps\n{_existing_steps(steps)}\n")
     if orders:
-        parts.append(
-            "## Orders linked to this directive (highest priority first)\n"
-            + _bullets(orders)
-            + "\nPick an adequate number of them to plan now; put each order's id in the "
-            "`order_ids` of the steps that work on it.\n"
-        )
+        parts.append(orders_section(orders))
     parts.append(
-        PLAN_HOWTO + '\nTo remove steps, list their names in "remove" next to "steps" in the same '
-        'submission. Submit only new steps in "steps"; new steps may depend on existing '
-        "steps by name.\n"
+        PLAN_HOWTO + "\n## Changing an existing plan\n"
+        'Submit only new steps in "steps"; they join generation '
+        f'{directive.generation}. To remove open steps, list their names in "remove" next '
+        'to "steps" in the same submission. New steps may depend on existing steps by name: '
+        "depending on a passed step makes the new step start from its branch, so its work is "
+        "inherited. Passed, running, evaluating and awaiting_approval steps stay.\n"
     )
     return "\n".join(parts)

@@ -1,74 +1,72 @@
-"""Re-planning: a goal edit (or linked orders) gives the directive a new generation and
-one planning task whose prompt shows what changed and every existing step by status.
+"""Re-planning: a goal edit or an order pickup gives the directive a new generation and one
+planning task whose prompt says why, shows the goal's versions when it changed, every
+existing step by status (what stays, what may be removed) and the linked orders.
 
-Exactly one live planning task: `lifecycle.change_goal` cancels a superseded one, and this
-phase starts a new one under the directive's row lock only when none is live.
+Exactly one live planning task: `lifecycle.request_replan` cancels a superseded one, and
+`phases.planning.plan_directive` starts the next under the directive's row lock only once
+none is live. This module builds the re-planning task; the entry point is shared.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from orchestrator.models import Directive, GoalHistory, Order, Step, Task
-from orchestrator.phases.locked import lock_directive
+from orchestrator.models import Directive, GoalHistory, Step, Task
 from orchestrator.phases.tasking import create_task
 from orchestrator.prompts import replanning_prompt
-from schemas.directives import DirectivePublic
-from schemas.enums import OrderPriority, OrderStatus, TaskKind
+from orchestrator.repository.directives import goal_history
+from orchestrator.repository.orders import orders_to_plan
+from schemas.directives import DirectivePublic, GoalVersion
+from schemas.enums import TaskKind
 from schemas.naming import short_id
-from schemas.statuses import TASK_LIVE, DirectiveStatus, StepStatus
+from schemas.orders import OrderPublic
+from schemas.statuses import StepStatus
 from schemas.steps import StepPublic
-
-_PRIORITY_ORDER = list(OrderPriority)
 
 
 def replan_directive(session: Session, *, directive_id: uuid.UUID) -> Task | None:
-    directive = lock_directive(session, directive_id)
-    if directive is None or directive.status is not DirectiveStatus.PLANNING:
-        return None
-    live = session.scalar(
-        select(Task.id).where(
-            Task.directive_id == directive_id,
-            Task.kind == TaskKind.PLAN,
-            Task.status.in_(TASK_LIVE),
-        )
+    """The TASK_REPLAN entry: the same guarded start as a first plan (the prompt differs)."""
+    from orchestrator.phases.planning import plan_directive
+
+    return plan_directive(session, directive_id=directive_id)
+
+
+def goal_changed_since_planned(session: Session, *, directive: Directive) -> bool:
+    """Was the goal edited since the newest existing steps were planned?
+
+    A goal edit records the replaced goal with the generation it belonged to; steps carry
+    the generation they were planned in. A replaced goal of that generation or later was
+    replaced after (or while) those steps were planned. An order pickup records no goal.
+    """
+    planned = session.scalar(
+        select(func.max(Step.generation)).where(Step.directive_id == directive.id)
     )
-    if live is not None:
-        return None
-    return start_replanning_task(session, directive=directive)
+    query = exists().where(GoalHistory.directive_id == directive.id)
+    if planned is not None:
+        query = query.where(GoalHistory.generation >= planned)
+    return bool(session.scalar(select(query)))
 
 
 def start_replanning_task(
-    session: Session, *, directive: Directive, previous_failure: str | None = None
+    session: Session, *, directive: Directive, attempt: int, previous_failure: str | None
 ) -> Task:
-    previous = session.scalars(
-        select(GoalHistory.goal)
-        .where(GoalHistory.directive_id == directive.id)
-        .order_by(GoalHistory.replaced_at.desc())
-    ).all()
     steps = session.scalars(
         select(Step)
         .where(Step.directive_id == directive.id, Step.status != StepStatus.REMOVED)
-        .order_by(Step.generation, Step.order_index, Step.name)
+        .order_by(Step.generation, Step.order_index, Step.created_at, Step.name)
     ).all()
-    orders = sorted(
-        session.scalars(
-            select(Order).where(
-                Order.directive_id == directive.id, Order.status != OrderStatus.DONE
-            )
-        ).all(),
-        key=lambda o: _PRIORITY_ORDER.index(o.priority),
-    )
     prompt = replanning_prompt(
         DirectivePublic.model_validate(directive),
-        previous_goals=list(previous),
+        goal_changed=goal_changed_since_planned(session, directive=directive),
+        previous_goals=[
+            GoalVersion.model_validate(g) for g in goal_history(session, directive_id=directive.id)
+        ],
         steps=[StepPublic.model_validate(s) for s in steps],
         orders=[
-            f"[{o.priority.value}] {o.type.value}: {o.title} (id {o.id}) — {o.description}"
-            for o in orders
+            OrderPublic.model_validate(o) for o in orders_to_plan(session, directive=directive)
         ],
         previous_failure=previous_failure,
     )
@@ -76,6 +74,7 @@ def start_replanning_task(
         session,
         directive=directive,
         kind=TaskKind.PLAN,
+        attempt=attempt,
         prompt=prompt,
         base_ref=directive.pr_branch or directive.base_branch,
         branch=f"makima/plan-{short_id(directive.id)}-g{directive.generation}",

@@ -26,6 +26,7 @@ from orchestrator.dag import (
 from orchestrator.errors import ConflictError, NotFoundError
 from orchestrator.models import Directive, Order, Step
 from orchestrator.repository.events import record_event
+from orchestrator.repository.orders import refresh_order_progress
 from orchestrator.repository.transitions import transition
 from schemas.enums import EventType
 from schemas.plans import StepSpec
@@ -128,7 +129,11 @@ def insert_plan(
     actor: str,
     whole_plan: bool,
 ) -> list[Step]:
-    """Write a validated plan: remove what it removes, insert its steps in this generation."""
+    """Write a validated plan: remove what it removes, insert its steps in this generation,
+    and move the linked orders its steps name to in_progress.
+
+    Every path that adds steps (create with a plan, add-step, batch, submit-plan) ends here.
+    """
     removed_names = [
         _remove(session, directive=directive, step=session.get_one(Step, step_id), actor=actor)
         for step_id in plan.remove
@@ -178,6 +183,9 @@ def insert_plan(
                 "generation": directive.generation,
             },
         )
+    # Orders linked here and now named by a live step are in progress (or, when a re-plan
+    # removed all their steps, open again).
+    refresh_order_progress(session, directive=directive, actor=actor)
     for step in steps:
         session.refresh(step)
     return steps
@@ -243,4 +251,5 @@ def remove_step(session: Session, *, directive: Directive, step_id: uuid.UUID, a
     """Remove one pending, ready, failed or skipped step (409 for any other status)."""
     step = get_step(session, directive_id=directive.id, step_id=step_id)
     _remove(session, directive=directive, step=step, actor=actor)
+    refresh_order_progress(session, directive=directive, actor=actor)
     return step

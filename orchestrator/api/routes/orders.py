@@ -1,4 +1,6 @@
-"""Orders (the backlog): create, list, show, edit, and link to or unlink from a directive."""
+"""Orders (the backlog): create, list, show, edit, and link to or unlink from a directive.
+
+Linking is the lifecycle's (it may start an order pickup); see docs/orders.md."""
 
 from __future__ import annotations
 
@@ -7,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 
+from orchestrator import lifecycle
 from orchestrator.api.deps import OwnerLockedDirectiveDep, OwnerPrincipalDep, SessionDep
 from orchestrator.api.errors import error_responses
 from orchestrator.repository import orders as orders_repo
@@ -85,7 +88,8 @@ def update_order(
     "/directives/{directive_id}/orders/link",
     response_model=list[OrderPublic],
     responses=error_responses(404, 409, 422),
-    summary="Link orders to a directive; answers every order now linked to it",
+    summary="Link orders to a directive (an order pickup re-plans it unless it is a draft); "
+    "answers every order now linked to it",
 )
 def link_orders(
     body: OrderLink,
@@ -93,9 +97,8 @@ def link_orders(
     session: SessionDep,
     principal: OwnerPrincipalDep,
 ) -> list[OrderPublic]:
-    # The order pickup (planning steps for newly linked orders) is the lifecycle's; until
-    # it exists the ORDER_LINKED event records the link and the next re-plan sees it.
-    orders_repo.link_orders(
+    # Newly linked orders start an order pickup (a re-plan) unless the directive is a draft.
+    lifecycle.link_orders(
         session, directive=directive, order_ids=body.order_ids, actor=principal.actor
     )
     rows = orders_repo.list_orders(session, owner_id=principal.owner_id, directive_id=directive.id)
