@@ -73,3 +73,14 @@ def _write(root: Path, files: dict[str, str]) -> None:
         path = root / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(content)
+
+
+def commit_parents(origin: Path, ref: str) -> list[str]:
+    """The parent commit ids of `ref` (two for a merge commit)."""
+    return git(origin, "log", "-1", "--format=%P", ref).split()
+
+
+def is_ancestor(origin: Path, ancestor: str, descendant: str) -> bool:
+    done = subprocess.run(["git", "merge-base", "--is-ancestor", ancestor, descendant],
+                          cwd=origin, capture_output=True, check=False)
+    return done.returncode == 0

@@ -147,6 +147,21 @@ def make_task(origin: Path, prompt: str, **fields: Any) -> RunTask:
     return RunTask.model_validate(values)
 
 
+def make_completion_task(origin: Path, kind: TaskKind, merge_refs: tuple[str, ...],
+                         branch: str, **fields: Any) -> RunTask:
+    """A complete or resolve_conflicts task as the completion phase sends it: no step."""
+    values: dict[str, Any] = {
+        "task_id": uuid.uuid4(), "attempt": 1, "kind": kind, "directive_id": uuid.uuid4(),
+        "step_id": None, "step_name": f"{kind.value} the directive",
+        "repository": str(origin), "base_ref": "main", "merge_refs": merge_refs,
+        "branch": branch, "prompt": "Merge the step branches.", "runtime": "scripted",
+        "timeout_seconds": 60, "api_url": "http://127.0.0.1:9", "api_token": "task-token",
+        "auto_verifiers": False,
+    }
+    values.update(fields)
+    return RunTask.model_validate(values)
+
+
 def script(*lines: str) -> str:
     return "Do the step.\n```makima-script\n" + "\n".join(lines) + "\n```\n"
 

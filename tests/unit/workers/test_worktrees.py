@@ -20,7 +20,8 @@ from tests.support.gitrepo import (
 )
 from workers.errors import GitError, MergeConflictError
 from workers.gitops import validate_branch_name
-from workers.worktrees import FileLock, WorktreeManager, commit_subject
+from workers.locks import FileLock
+from workers.worktrees import WorktreeManager, commit_subject
 
 
 def run_task(origin: Path, **fields: object) -> RunTask:
@@ -219,3 +220,67 @@ def test_file_lock_excludes_and_survives_unlink(tmp_path: Path) -> None:
     assert second.acquire(blocking=False)
     assert (tmp_path / "x.lock").exists()
     second.release()
+
+
+def test_prepare_records_the_base_the_diff_base_and_a_left_conflict(
+    origin: Path, manager: WorktreeManager
+) -> None:
+    main = branch_commit(origin, "main")
+    commit_to_branch(origin, "makima/left-11111111", {"shared.txt": "left\n", "ü ñ.txt": "l"})
+    commit_to_branch(origin, "makima/right-22222222", {"shared.txt": "right\n", "ü ñ.txt": "r"})
+    task = run_task(origin, kind=TaskKind.RESOLVE_CONFLICTS, base_ref="makima/left-11111111",
+                    merge_refs=("makima/right-22222222",), diff_base_ref="main")
+    worktree = manager.prepare(task)
+    meta = worktree.meta
+    assert meta.base_commit == branch_commit(origin, "makima/left-11111111")
+    assert meta.diff_base_commit == main
+    assert meta.conflict is not None
+    assert meta.conflict.merging_ref == "makima/right-22222222"
+    assert set(meta.conflict.files) == {"shared.txt", "ü ñ.txt"}  # unquoted, as on disk
+    assert worktree.unmerged_files() == meta.conflict.files
+    assert worktree.merge_head() == branch_commit(origin, "makima/right-22222222")
+    worktree.release()
+
+
+def test_a_push_without_force_never_rewinds_a_branch(origin: Path,
+                                                     manager: WorktreeManager) -> None:
+    moved = commit_to_branch(origin, "makima/directive-x-1234abcd", {"other.txt": "x\n"})
+    task = run_task(origin, kind=TaskKind.COMPLETE, step_id=None,
+                    branch="makima/directive-x-1234abcd")
+    worktree = manager.prepare(task)
+    with pytest.raises(GitError) as caught:
+        worktree.push(worktree.head(), force=False)
+    assert caught.value.kind == ErrorKind.PUSH and "rejected" in caught.value.detail
+    assert branch_commit(origin, "makima/directive-x-1234abcd") == moved
+    worktree.push(worktree.head(), "makima/elsewhere", force=False)  # a new branch is fine
+    assert branch_commit(origin, "makima/elsewhere") == branch_commit(origin, "main")
+    worktree.remove()
+    worktree.release()
+
+
+def test_a_crashed_complete_task_is_dropped_not_pushed(origin: Path,
+                                                       manager: WorktreeManager) -> None:
+    commit_to_branch(origin, "makima/step-a-11111111", {"a.txt": "a\n"})
+    task = run_task(origin, kind=TaskKind.COMPLETE, step_id=None,
+                    merge_refs=("makima/step-a-11111111",),
+                    branch="makima/directive-x-1234abcd")
+    crashed = manager.prepare(task)
+    crashed.release()
+    assert manager.recover_leftovers() == [crashed.path]
+    assert branch_commit(origin, "makima/directive-x-1234abcd") is None  # the gate never ran
+    assert not crashed.path.exists()
+
+
+def test_a_crashed_resolution_goes_to_its_side_branch(origin: Path,
+                                                      manager: WorktreeManager) -> None:
+    commit_to_branch(origin, "makima/left-11111111", {"shared.txt": "left\n"})
+    commit_to_branch(origin, "makima/right-22222222", {"shared.txt": "right\n"})
+    task = run_task(origin, kind=TaskKind.RESOLVE_CONFLICTS, step_id=None, attempt=2,
+                    base_ref="makima/left-11111111", merge_refs=("makima/right-22222222",),
+                    branch="makima/directive-x-1234abcd-merge")
+    crashed = manager.prepare(task)
+    crashed.release()
+    assert manager.recover_leftovers() == [crashed.path]
+    assert branch_commit(origin, "makima/directive-x-1234abcd-merge") is None
+    side = "makima/directive-x-1234abcd-merge-unresolved-2"
+    assert "<<<<<<<" in read_file(origin, side, "shared.txt")
