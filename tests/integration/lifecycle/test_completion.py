@@ -6,11 +6,15 @@ merge gate that blocks the PR."""
 from __future__ import annotations
 
 import json
+import uuid
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from orchestrator.models import Task
 from tests.integration.conftest import wait_for
 from tests.integration.lifecycle.helpers import (
     create_directive,
@@ -143,7 +147,7 @@ def test_clean_merge_opens_a_pr_and_a_goal_edit_updates_it(
 
 
 def test_a_conflict_is_resolved_by_a_resolve_conflicts_task(
-    stack: httpx.Client, tmp_path: Path
+    stack: httpx.Client, clean_db: Engine, tmp_path: Path
 ) -> None:
     repo = make_sample_repo(tmp_path / "repo")
     plan = [
@@ -166,8 +170,13 @@ def test_a_conflict_is_resolved_by_a_resolve_conflicts_task(
     kinds = [t["kind"] for t in tasks(stack, directive_id)]
     assert kinds.count("resolve_conflicts") == 1 and kinds.count("complete") == 2
     [resolver] = [t for t in tasks(stack, directive_id) if t["kind"] == "resolve_conflicts"]
-    assert "calc/version.py" in resolver["prompt"] and "version from the right" in resolver["prompt"]
-    conflict_events = [e for e in events(stack, directive_id) if "conflicts in" in e["message"]]
+    with Session(clean_db) as session:
+        prompt = session.get_one(Task, uuid.UUID(resolver["id"])).prompt
+    assert "- `calc/version.py`" in prompt and "- right: version from the right" in prompt
+    conflict_events = [
+        e for e in events(stack, directive_id)
+        if e["type"] == "merge" and "conflicts in" in e["message"]
+    ]
     assert conflict_events and conflict_events[0]["data"]["files"] == ["calc/version.py"]
     pr = pull_request(stack, directive_id)
     assert pr is not None and pr["head_commit"] == git(repo, "rev-parse", f"refs/heads/{branch}")
