@@ -237,3 +237,18 @@ def test_an_agent_that_aborts_the_merge_does_not_pass_for_a_resolution(
                                                       ErrorKind.MERGE_CONFLICT)
     assert finished.error_detail is not None and "abandoned" in finished.error_detail
     assert branch_commit(origin, STAGING) is None
+
+
+def test_nothing_to_resolve_pushes_the_clean_merge_without_an_agent(
+    daemon: DaemonProcess, collector: UpdateCollector, publisher: Publisher, origin: Path
+) -> None:
+    commit_to_branch(origin, STEP_A, {"a.txt": "a\n"})
+    commit_to_branch(origin, STEP_B, {"b.txt": "b\n"})
+    task = resolve_task(origin, '{"fail": "the agent must not run"}')
+    publisher.publish(task)
+    finished = collector.wait_finished(task.task_id)
+    assert (finished.status, finished.pushed, finished.branch) == (TaskStatus.DONE, True,
+                                                                   STAGING), finished
+    assert finished.result_text is not None and "no conflict" in finished.result_text
+    assert {"a.txt", "b.txt"} <= files_on(origin, STAGING)
+    assert not collector.output_events(task.task_id)
