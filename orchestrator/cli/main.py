@@ -12,7 +12,7 @@ from typing import Annotated, Any
 import typer
 from typer.core import TyperGroup
 
-from orchestrator.cli import approval, auth, daemon, db, directive, order, step, up
+from orchestrator.cli import approval, auth, daemon, db, demo, directive, order, step, up
 from orchestrator.cli.context import CliState
 from orchestrator.cli.errors import EXIT_FAILURE, EXIT_INPUT, EXIT_INTERRUPTED, CliError
 
@@ -102,6 +102,7 @@ app.add_typer(daemon.app, name="daemon")
 app.add_typer(auth.app, name="auth")
 app.add_typer(db.app, name="db")
 app.command("up")(up.up)
+app.command("demo")(demo.demo)
 
 
 @app.callback()
