@@ -115,10 +115,10 @@ def conclude(session: Session, worktree: Worktree, runtime: str, outcome: AgentO
     details = [] if succeeded else [outcome.error_detail or f"session {outcome.error_kind}"]
     details += problems
     details.append(f"the attempt was pushed to {target}; {task.branch} was left as it was")
-    detail = "; ".join(details)
-    if problems and outcome.stopped is None:
-        assert conflict is not None
-        return session.finished(
-            TaskStatus.FAILED, error_kind=ErrorKind.MERGE_CONFLICT, error_detail=detail,
-            conflict=conflict.model_copy(update={"files": files}), **fields)
-    return session.finished(status_of(outcome), error_kind=outcome.error_kind, error_detail=detail, **fields)
+    left = (MergeConflict(base_ref=conflict.base_ref, merging_ref=conflict.merging_ref,
+                          files=files) if conflict is not None and problems else None)
+    status, kind = status_of(outcome), outcome.error_kind
+    if left is not None and outcome.stopped is None:  # a stopped session keeps its status
+        status, kind = TaskStatus.FAILED, ErrorKind.MERGE_CONFLICT
+    return session.finished(status, error_kind=kind, error_detail="; ".join(details),
+                            conflict=left, **fields)
