@@ -11,7 +11,7 @@ from orchestrator.models import Base
 
 
 def test_migrated_database_matches_the_models(engine: Engine, database_url: str) -> None:
-    assert current_revision(database_url) == "0002"
+    assert current_revision(database_url) == "0003"
     with engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
