@@ -180,8 +180,8 @@ def completion_lines(snapshot: Snapshot) -> list[str]:
         number = f" #{pr.number}" if pr.number is not None else ""
         return [
             f"  pull request{number} ({pr.forge.value} forge): {pr.head} → {pr.base}",
-            f"  {stats.files_changed} files changed, +{stats.insertions} -{stats.deletions}; "
-            f"{pr.url}",
+            f"  {stats.files_changed} files changed, +{stats.insertions} -{stats.deletions}",
+            f"  {pr.url}",
         ]
     if directive.status is not DirectiveStatus.COMPLETING:
         return []
@@ -205,7 +205,8 @@ def header_lines(snapshot: Snapshot) -> list[str]:
     return [
         f"makima demo · {directive.title}",
         f"directive {directive.id.hex[:8]} · {status} · {duration(snapshot.elapsed_seconds)}"
-        f" · runtime {directive.runtime} · total cost {cost}",
+        f" · runtime {directive.runtime}",
+        f"total cost {cost}",
     ]
 
 
