@@ -46,7 +46,7 @@ def _create(makima: Makima, tmp_path: Path, *extra: str) -> DirectiveDetail:
     )
     result = makima(
         "directive", "create", "--title", "Add a CLI", "--goal", "Give the tool a CLI.",
-        "--repo", "/srv/repos/tool", "--criterion", "tests pass",
+        "--repo", "/srv/repos/tool", "--criterion", "tests pass", "--pool", "cli-tests",
         "--verifier", "pytest -q -k 'not slow'", "--plan-file", str(plan), *extra, "--json",
     )  # fmt: skip
     _ok(result)

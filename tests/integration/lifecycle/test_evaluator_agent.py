@@ -65,14 +65,14 @@ def test_the_evaluator_verdict_reworks_then_passes_the_step(
         evaluation={"evaluator_enabled": True},
     )["directive"]["id"]
     start(stack, directive_id)
-    final = wait_status(stack, directive_id, {"completing", "completed", "paused"})
-    assert final["directive"]["status"] in {"completing", "completed"}, event_log(
-        stack, directive_id
-    )
+    final = wait_status(stack, directive_id, {"completed", "paused"})
+    assert final["directive"]["status"] == "completed", event_log(stack, directive_id)
     [step] = final["steps"]
     assert (step["status"], step["rework_count"]) == ("passed", 1)
     kinds = sorted((t["kind"], t["attempt"]) for t in tasks(stack, directive_id))
-    assert kinds == [("evaluate", 1), ("evaluate", 2), ("execute", 1), ("execute", 2)]
+    assert kinds == [
+        ("complete", 1), ("evaluate", 1), ("evaluate", 2), ("execute", 1), ("execute", 2)
+    ]
     decisions = [
         e["data"]["decision"] for e in events(stack, directive_id) if e["type"] == "evaluation"
     ]
