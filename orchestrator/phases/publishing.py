@@ -26,6 +26,7 @@ from orchestrator.forge.select import forge_kind_of, github_forge_for, github_re
 from orchestrator.models import Directive, PullRequest, Task
 from orchestrator.phases.merging import MergePlan, merged_step
 from orchestrator.repository.events import record_event
+from orchestrator.repository.orders import complete_orders
 from orchestrator.repository.pulls import pull_request_of
 from orchestrator.repository.transitions import transition
 from schemas.directives import DirectivePublic
@@ -185,11 +186,7 @@ def finish_directive(session: Session, directive: Directive, *, reason: str) -> 
         values={"completed_at": datetime.now(UTC), "status_reason": None},
     ):
         return
-    from orchestrator.repository import orders
-
-    complete_orders = getattr(orders, "complete_orders", None)
-    if complete_orders is not None:
-        complete_orders(session, directive=directive)
+    complete_orders(session, directive=directive)
 
 
 def pause_completion(
