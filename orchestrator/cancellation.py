@@ -46,6 +46,8 @@ def cancel_live_tasks(
                 step_id=task.step_id,
                 values={"error_kind": ErrorKind.CANCELLED, "error_detail": reason},
             )
-            revoke_task_keys(session, task_id=task.id)
+        # A running agent keeps going until its daemon sees the cancel key, but from now
+        # on it cannot act through the API (e.g. a superseded planner submitting a plan).
+        revoke_task_keys(session, task_id=task.id)
     signal_cancel_after_commit(session, signalled)
     return signalled
