@@ -9,17 +9,18 @@ whole picture (steps, tasks, costs), not only the news.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from uuid import UUID
 
 from orchestrator.cli.client import ApiClient
-from orchestrator.cli.errors import ApiError
-from orchestrator.demo.progress import MAX_EVENTS, Snapshot
+from orchestrator.cli.errors import ApiError, CliError
+from orchestrator.demo.progress import MAX_EVENTS, Snapshot, agent_text
 from orchestrator.demo.terminal import ProgressView
 from schemas.events import EventPublic
 from schemas.pulls import PullRequestPublic
-from schemas.statuses import DirectiveStatus
+from schemas.statuses import DirectiveStatus, TaskStatus
+from schemas.steps import TaskPublic
 
 POLL_SECONDS = 0.5
 STOPPED_SHORT = frozenset({DirectiveStatus.PAUSED, DirectiveStatus.FAILED, DirectiveStatus.STOPPED})
@@ -66,6 +67,48 @@ def new_events(api: ApiClient, directive_id: UUID, *, after: int) -> list[EventP
         cursor = page.next_after_id
 
 
+class AgentActivity:
+    """What the steps' agents do and say (tool calls, text, results), from their output pages.
+
+    Every session is read until one read after it ended, so a short session is not missed.
+    The output is a bonus: an answer that cannot be read is skipped and tried next time.
+    """
+
+    KINDS = frozenset({"tool_use", "text", "result"})
+
+    def __init__(self, api: ApiClient) -> None:
+        self.api = api
+        self._cursors: dict[UUID, int] = {}
+        self._latest: dict[UUID, str] = {}
+        self._drained: set[UUID] = set()
+
+    def poll(self, tasks: Sequence[TaskPublic]) -> tuple[dict[UUID, str], list[tuple[UUID, str]]]:
+        """(step id → latest line of its running session, every new line as (step id, line))."""
+        latest: dict[UUID, str] = {}
+        new: list[tuple[UUID, str]] = []
+        for task in tasks:
+            if task.step_id is None or task.id in self._drained:
+                continue
+            if task.status in (TaskStatus.PENDING, TaskStatus.QUEUED):
+                continue
+            ended = task.status is not TaskStatus.RUNNING
+            try:
+                page = self.api.task_output(task.id, after_id=self._cursors.get(task.id, 0))
+            except CliError:
+                continue
+            for line in page.output:
+                if line.kind in self.KINDS:
+                    text = agent_text(line.kind, line.text)
+                    self._latest[task.id] = text
+                    new.append((task.step_id, text))
+            self._cursors[task.id] = max(self._cursors.get(task.id, 0), page.next_after_id)
+            if ended:
+                self._drained.add(task.id)
+            elif task.id in self._latest:
+                latest[task.step_id] = self._latest[task.id]
+        return latest, new
+
+
 def follow_directive(
     api: ApiClient,
     directive_id: UUID,
@@ -80,6 +123,7 @@ def follow_directive(
     stopped, or `timeout` seconds."""
     started = clock()
     events: list[EventPublic] = []
+    activity = AgentActivity(api)
     while True:
         detail = api.get_directive(directive_id)
         fresh = new_events(api, directive_id, after=events[-1].id if events else 0)
@@ -89,12 +133,16 @@ def follow_directive(
             pull_request_or_none(api, directive_id) if status is DirectiveStatus.COMPLETED
             else None
         )
+        tasks = api.list_tasks(directive_id)
+        latest, said = activity.poll(tasks)
         snapshot = Snapshot(
             detail=detail,
-            tasks=api.list_tasks(directive_id),
+            tasks=tasks,
             events=tuple(events),
             pull_request=pull_request,
             elapsed_seconds=clock() - started,
+            activity=latest,
+            agent_lines=said,
         )
         view.update(snapshot, fresh)
         timed_out = clock() - started > timeout

@@ -9,8 +9,9 @@ Nothing here does I/O, so every line is tested without a stack.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from uuid import UUID
 
@@ -21,6 +22,8 @@ from schemas.statuses import DirectiveStatus, StepStatus, TaskStatus
 from schemas.steps import DirectiveDetail, StepPublic, TaskPublic
 
 MAX_EVENTS = 8
+# An absolute path into a daemon worktree, up to the worktree's own directory.
+_WORKTREE_PREFIX = re.compile(r"/[^\s\"']*/worktrees/[^/\s\"']+/")
 
 STATE_MARKS: Mapping[StepStatus, str] = {
     StepStatus.PENDING: "·",
@@ -61,6 +64,10 @@ class Snapshot:
     """The latest events, oldest first."""
     pull_request: PullRequestPublic | None = None
     elapsed_seconds: float = 0.0
+    activity: Mapping[UUID, str] = field(default_factory=dict)
+    """The latest thing each running step's agent reported, by step id."""
+    agent_lines: Sequence[tuple[UUID, str]] = ()
+    """What the agents reported since the previous poll, as (step id, line)."""
 
 
 def money(value: Decimal) -> str:
@@ -151,24 +158,41 @@ def event_line(event: EventPublic, names: Mapping[UUID, str]) -> str | None:
     return f"{event.created_at.astimezone():%H:%M:%S} {mark} {text}"
 
 
+def agent_text(kind: str, text: str) -> str:
+    """`kind text` on one line, paths inside the daemon's worktree shown relative to it."""
+    return f"{kind} {_WORKTREE_PREFIX.sub('', _flat(text))}"
+
+
 def step_names(detail: DirectiveDetail) -> dict[UUID, str]:
     return {step.id: step.name for step in detail.steps}
 
 
-def dag_lines(detail: DirectiveDetail, tasks: Sequence[TaskPublic]) -> list[str]:
-    """The steps as an aligned table, in dependency order."""
+def dag_lines(
+    detail: DirectiveDetail,
+    tasks: Sequence[TaskPublic],
+    activity: Mapping[UUID, str] | None = None,
+) -> list[str]:
+    """The steps as an aligned table, in dependency order; under a running step, the
+    latest thing its agent reported (`activity`)."""
     names = step_names(detail)
     costs = step_costs(tasks)
+    steps = ordered_steps(detail)
     rows = [("step", "needs", "state", "attempts", "cost")]
-    for step in ordered_steps(detail):
+    for step in steps:
         needs = ", ".join(names.get(dep, dep.hex[:8]) for dep in step.depends_on) or "-"
         state = f"{STATE_MARKS[step.status]} {step.status.value}"
         rows.append(
             (step.name, needs, state, attempts_text(step), money(costs.get(step.id, Decimal(0))))
         )
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return ["  " + "  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row)).rstrip()
-            for row in rows]
+    lines = []
+    for index, row in enumerate(rows):
+        lines.append("  " + "  ".join(c.ljust(widths[i]) for i, c in enumerate(row)).rstrip())
+        step_id = steps[index - 1].id if index else None
+        said = (activity or {}).get(step_id) if step_id is not None else None
+        if said and steps[index - 1].status is StepStatus.RUNNING:
+            lines.append(f"    ↳ {_flat(said)}")
+    return lines
 
 
 def completion_lines(snapshot: Snapshot) -> list[str]:
@@ -213,7 +237,7 @@ def header_lines(snapshot: Snapshot) -> list[str]:
 def render_progress(snapshot: Snapshot, *, max_events: int = MAX_EVENTS) -> list[str]:
     """One frame of the live view (lines without newlines, not yet cut to a width)."""
     lines = header_lines(snapshot)
-    lines += ["", *dag_lines(snapshot.detail, snapshot.tasks)]
+    lines += ["", *dag_lines(snapshot.detail, snapshot.tasks, snapshot.activity)]
     completion = completion_lines(snapshot)
     if completion:
         lines += ["", *completion]

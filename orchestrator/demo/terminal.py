@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from typing import Protocol, TextIO
 
 from orchestrator.demo.progress import (
@@ -24,6 +25,7 @@ from orchestrator.demo.progress import (
 )
 from schemas.events import EventPublic
 
+AGENT_CHARS = 160
 CURSOR_UP = "\x1b[{}F"  # to the start of the line n lines up
 ERASE_DOWN = "\x1b[J"
 
@@ -73,8 +75,14 @@ class LiveScreen:
 
 
 class PlainLog:
-    def __init__(self, stream: TextIO | None = None) -> None:
+    """New events as they arrive, and what the agents did and said (tool calls, text,
+    results) as it is read; `makima directive output` has every line of a session."""
+
+    def __init__(
+        self, stream: TextIO | None = None, *, now: Callable[[], datetime] = datetime.now
+    ) -> None:
         self.stream = stream or sys.stdout
+        self._now = now
 
     def update(self, snapshot: Snapshot, new_events: Sequence[EventPublic]) -> None:
         names = {step.id: step.name for step in snapshot.detail.steps}
@@ -82,6 +90,10 @@ class PlainLog:
             line = event_line(event, names)
             if line is not None:
                 self.stream.write(line + "\n")
+        for step_id, said in snapshot.agent_lines:
+            name = names.get(step_id, step_id.hex[:8])
+            text = fit(said, AGENT_CHARS)
+            self.stream.write(f"{self._now():%H:%M:%S}   {'agent':<12}  {name}: {text}\n")
         self.stream.flush()
 
     def finish(self, snapshot: Snapshot) -> None:

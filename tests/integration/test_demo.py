@@ -80,6 +80,8 @@ def test_the_demo_takes_the_sample_goal_to_a_green_pull_request(
     assert re.search(r"REWORK +word-stats: evaluating → pending \(rework 1 of 2: .*\): "
                      r"FAILED tests/test_stats\.py::", out)
     assert re.search(r"step +word-stats: ready → running \(attempt 2 dispatched\)", out)
+    # What the agent did, with worktree paths shown relative to the worktree.
+    assert re.search(r'agent +word-stats: tool_use Write \{"file_path": "textkit/stats\.py"\}', out)
     assert re.search(r"  word-stats  -  +✓ passed  2 \(1 rework\)  \$0\.06", out)
     assert re.search(r"  report      toc, word-stats  ✓ passed  1 ", out)
     assert re.search(r"merge +completion round 1: merging 4 step branches onto main", out)

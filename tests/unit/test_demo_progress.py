@@ -9,8 +9,11 @@ from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
+from orchestrator.cli.client import ApiClient
+from orchestrator.demo.follow import AgentActivity
 from orchestrator.demo.progress import (
     Snapshot,
+    agent_text,
     dag_lines,
     event_line,
     fit,
@@ -20,7 +23,7 @@ from orchestrator.demo.progress import (
 from orchestrator.demo.terminal import CURSOR_UP, ERASE_DOWN, LiveScreen, PlainLog
 from schemas.directives import DirectivePublic
 from schemas.enums import EventType, ForgeKind, Severity, TaskKind
-from schemas.events import EventPublic
+from schemas.events import EventPublic, OutputEventPublic, OutputPage
 from schemas.messages import DiffStats
 from schemas.pulls import PullRequestPublic
 from schemas.statuses import DirectiveStatus, StepStatus, TaskStatus
@@ -266,3 +269,70 @@ def test_plain_log_appends_new_events_and_ends_with_the_dag() -> None:
     assert "REWORK        word-stats: evaluating → pending" in lines[0]
     assert lines[1] == ""
     assert lines[2:] == dag_lines(demo.detail(), demo.tasks)
+
+
+def test_a_running_step_shows_what_its_agent_did_last() -> None:
+    demo = Demo()
+    activity = {demo.toc.id: "tool_use Write {\"file_path\": \"textkit/toc.py\"}",
+                demo.slug.id: "result done"}  # slugify has passed: not shown
+    lines = dag_lines(demo.detail(), demo.tasks, activity)
+    toc_row = next(i for i, line in enumerate(lines) if line.startswith("  toc "))
+    assert lines[toc_row + 1] == '    ↳ tool_use Write {"file_path": "textkit/toc.py"}'
+    assert len(lines) == 6
+
+
+def test_agent_lines_show_worktree_paths_relative() -> None:
+    text = 'Write {"file_path": "/home/u/.makima/daemon/worktrees/2a-b/textkit/slug.py"}'
+    assert agent_text("tool_use", text) == 'tool_use Write {"file_path": "textkit/slug.py"}'
+    assert agent_text("text", "sleeping\n  2 s") == "text sleeping 2 s"
+
+
+class FakeOutputApi(ApiClient):
+    """Only the output pages: task id → every line its session reported so far."""
+
+    def __init__(self) -> None:
+        self.lines: dict[UUID, list[tuple[str, str]]] = {}
+        self.reads: list[UUID] = []
+
+    def task_output(
+        self, task_id: UUID, *, after_id: int = 0, limit: int | None = None
+    ) -> OutputPage:
+        self.reads.append(task_id)
+        found = [
+            OutputEventPublic(id=n, task_id=task_id, seq=n, at=AT, kind=kind, text=text, data={})
+            for n, (kind, text) in enumerate(self.lines.get(task_id, []), start=1)
+            if n > after_id
+        ]
+        return OutputPage(output=found, next_after_id=found[-1].id if found else after_id)
+
+
+def test_agent_activity_reads_each_session_until_once_after_it_ended() -> None:
+    demo = Demo()
+    api = FakeOutputApi()
+    running = task(demo.d, demo.toc, "0", status=TaskStatus.RUNNING)
+    queued = task(demo.d, demo.report, "0", status=TaskStatus.QUEUED)
+    api.lines[running.id] = [("system", "session started"), ("text", "sleeping 1 s")]
+    activity = AgentActivity(api)
+
+    latest, new = activity.poll([running, queued])
+    assert latest == {demo.toc.id: "text sleeping 1 s"}
+    assert new == [(demo.toc.id, "text sleeping 1 s")]
+
+    api.lines[running.id] += [("tool_use", "Write {}"), ("tool_result", "ok"), ("result", "done")]
+    ended = running.model_copy(update={"status": TaskStatus.DONE})
+    latest, new = activity.poll([ended, queued])
+    assert latest == {}  # nothing runs any more
+    assert new == [(demo.toc.id, "tool_use Write {}"), (demo.toc.id, "result done")]
+    assert activity.poll([ended, queued]) == ({}, [])
+    assert api.reads == [running.id, running.id]  # never the queued one; the ended one once
+
+
+def test_plain_log_prints_what_the_agents_said() -> None:
+    demo = Demo()
+    stream = io.StringIO()
+    log = PlainLog(stream, now=lambda: datetime(2025, 1, 2, 9, 8, 7))
+    snapshot = Snapshot(detail=demo.detail(), agent_lines=[(demo.toc.id, "result x" * 40)])
+    log.update(snapshot, [])
+    [line] = stream.getvalue().splitlines()
+    assert line.startswith("09:08:07   agent         toc: result x")
+    assert line.endswith("…") and len(line) < 200
