@@ -44,8 +44,8 @@ def demo(
     ] = None,
     keep_running: Annotated[
         bool,
-        typer.Option("--keep-running", help="After the report, keep the stack serving (as "
-                     "`makima up`) until Ctrl-C."),
+        typer.Option("--keep-running", help="After the report (success or not), keep the "
+                     "stack serving (as `makima up`) until Ctrl-C."),
     ] = False,
     timeout: Annotated[
         float | None,

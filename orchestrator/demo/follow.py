@@ -118,13 +118,15 @@ def follow_directive(
     poll_seconds: float = POLL_SECONDS,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
+    check_stack: Callable[[], None] = lambda: None,
 ) -> FollowResult:
     """Poll and show progress until: completed with a pull request, paused / failed /
-    stopped, or `timeout` seconds."""
+    stopped, or `timeout` seconds. `check_stack` raises when the stack itself broke."""
     started = clock()
     events: list[EventPublic] = []
     activity = AgentActivity(api)
     while True:
+        check_stack()
         detail = api.get_directive(directive_id)
         fresh = new_events(api, directive_id, after=events[-1].id if events else 0)
         events = (events + fresh)[-KEPT_EVENTS:]

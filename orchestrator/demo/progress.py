@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from uuid import UUID
 
+from orchestrator.demo.plan import SCRIPTED
 from schemas.enums import EventType, Severity
 from schemas.events import EventPublic
 from schemas.pulls import PullRequestPublic
@@ -224,7 +225,7 @@ def header_lines(snapshot: Snapshot) -> list[str]:
     }:
         status += f" ({' '.join(directive.status_reason.split())})"
     cost = money(directive.total_cost_usd)
-    if directive.runtime == "scripted":
+    if directive.runtime == SCRIPTED:
         cost += " (declared by the scripted agent: no model was called)"
     return [
         f"makima demo · {directive.title}",

@@ -8,8 +8,10 @@
 4. Show progress until the directive is completed with a pull request, or paused, failed
    or stopped, or the timeout passes (then the directive is stopped, so a stack that keeps
    running does not go on with it).
-5. Report the pull request and the tests of a fresh clone of the merged branch; stop the
-   stack we started (with `--keep-running`, serve it until Ctrl-C first).
+5. Report the pull request and the tests of a fresh clone of the merged branch (or why
+   there is none); stop the stack we started (with `--keep-running`, serve it until
+   Ctrl-C first, so the result can be looked at either way). A process of that stack
+   dying ends the demo at once, with the end of its log.
 
 Exit codes (docs/cli.md): 0 the PR exists and the merged branch's tests pass; 1 anything
 short of that; 2 something the demo needs is missing; 5 the state directory is held by a
@@ -51,6 +53,7 @@ from orchestrator.errors import MakimaError
 from orchestrator.processes import port_in_use, signals_as_keyboard_interrupt
 from orchestrator.stack import Stack, StackOptions
 from orchestrator.stack_layout import DEFAULT_API_PORT, format_summary
+from orchestrator.supervisor import describe_exit
 from schemas.enums import DaemonStatus, EventType, Severity
 from schemas.statuses import StepStatus
 from schemas.wire import DEFAULT_POOL
@@ -286,15 +289,19 @@ def run_demo(options: DemoOptions, *, say: Printer = _print) -> int:
             say(f"directive {directive_id.hex[:8]} created with {steps} steps and started\n")
 
             view: ProgressView = LiveScreen() if options.live else PlainLog()
-            result = follow_directive(api, directive_id, view, timeout=options.timeout)
-            if not result.succeeded:
+            result = follow_directive(
+                api, directive_id, view, timeout=options.timeout,
+                check_stack=(lambda: check_children(stack)) if stack is not None else lambda: None,
+            )
+            if result.succeeded:
+                suite = report_success(api, result, sample, run_dir, say)
+                code = EXIT_OK if suite.green else EXIT_FAILURE
+            else:
                 if result.timed_out:
                     with contextlib.suppress(CliError):
                         api.directive_action(directive_id, "stop")
                 report_failure(result, options.timeout, say)
-                return EXIT_FAILURE
-            suite = report_success(api, result, sample, run_dir, say)
-            code = EXIT_OK if suite.green else EXIT_FAILURE
+                code = EXIT_FAILURE
             if options.keep_running and stack is not None:
                 code = serve(stack, code, say)
             return code
@@ -314,6 +321,16 @@ def run_demo(options: DemoOptions, *, say: Printer = _print) -> int:
                 say("stopped.")
 
 
+def check_children(stack: Stack) -> None:
+    """Raise when a process of the stack we started has died (its log's end in the error)."""
+    dead = stack.supervisor.first_exited()
+    if dead is not None:
+        raise CliError(
+            f"{dead.name} {describe_exit(dead.returncode)}; the demo cannot go on",
+            details=[f"last lines of {dead.log_path}:", *dead.tail(20).splitlines()],
+        )
+
+
 def serve(stack: Stack, code: int, say: Printer) -> int:
     """`--keep-running`: serve the stack as `makima up` does until Ctrl-C; keep `code`."""
     assert stack.info is not None
@@ -322,5 +339,5 @@ def serve(stack: Stack, code: int, say: Printer) -> int:
         dead = stack.wait()
     except KeyboardInterrupt:
         return code
-    say(f"{dead.name} stopped unexpectedly; see {dead.log_path}")
+    say(f"{dead.name} {describe_exit(dead.returncode)}; see {dead.log_path}")
     return EXIT_FAILURE

@@ -3,7 +3,8 @@
 `LiveScreen` moves the cursor back over its previous frame (ANSI: cursor up, erase to the
 end of the screen) and prints the new one, each line cut to the terminal's width so that
 nothing wraps and the count of lines to move back over stays right. `PlainLog` appends one
-line per new event, for pipes, CI logs and `--no-live`, and prints the DAG at the end.
+line per new event and per thing an agent did or said, for pipes, CI logs and `--no-live`,
+and prints the DAG at the end.
 """
 
 from __future__ import annotations
