@@ -6,23 +6,19 @@ process with the test session's database and broker URLs removed from its enviro
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import psutil
 import pytest
 
 from orchestrator.embedded import EmbeddedPostgres, EmbeddedRedis
-from orchestrator.processes import free_port, is_live, port_in_use
+from orchestrator.processes import free_port, port_in_use
 from orchestrator.stack_layout import LOCK_FILE
+from tests.support.stack_state import recorded_pids, stack_state_dir
 
 pytestmark = pytest.mark.integration
 
@@ -35,28 +31,10 @@ def _env(state: Path) -> dict[str, str]:
     return env
 
 
-def _recorded_pids(state: Path) -> list[int]:
-    return [json.loads(p.read_text())["pid"] for p in (state / "pids").glob("*.json")]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return is_live(psutil.Process(pid))
-    except psutil.Error:
-        return False
-
-
 @pytest.fixture()
 def state() -> Iterator[Path]:
-    """Outside pytest's tmp_path: see the `state` fixture of test_embedded.py for why."""
-    path = Path(tempfile.mkdtemp(prefix="makima-test-demo-"))
-    yield path
-    for pid in _recorded_pids(path):  # whatever a failed run left
-        if _alive(pid):
-            os.killpg(pid, signal.SIGKILL)
-    EmbeddedRedis(path).stop()
-    EmbeddedPostgres(path).stop()
-    shutil.rmtree(path, ignore_errors=True)
+    with stack_state_dir("makima-test-demo-") as path:
+        yield path
 
 
 def test_the_demo_takes_the_sample_goal_to_a_green_pull_request(
@@ -106,7 +84,7 @@ def test_the_demo_takes_the_sample_goal_to_a_green_pull_request(
     assert (merged / "textkit" / "report.py").is_file()
 
     # Everything it started is stopped again.
-    assert _recorded_pids(state) == []
+    assert recorded_pids(state) == []
     assert EmbeddedPostgres(state).pid is None
     assert EmbeddedRedis(state).pid is None
     assert not port_in_use(port)

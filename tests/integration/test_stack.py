@@ -9,22 +9,20 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import psutil
 import pytest
 
 from orchestrator.embedded import EmbeddedPostgres, EmbeddedRedis
-from orchestrator.processes import free_port, is_live, port_in_use
+from orchestrator.processes import free_port, port_in_use
+from tests.support.stack_state import alive, recorded_pids, stack_state_dir
 
 pytestmark = pytest.mark.integration
 
@@ -79,28 +77,10 @@ class UpRun:
         return code
 
 
-def _recorded_pids(state: Path) -> list[int]:
-    return [json.loads(p.read_text())["pid"] for p in (state / "pids").glob("*.json")]
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return is_live(psutil.Process(pid))
-    except psutil.Error:
-        return False
-
-
 @pytest.fixture()
 def state() -> Iterator[Path]:
-    """Outside pytest's tmp_path: see the `state` fixture of test_embedded.py for why."""
-    path = Path(tempfile.mkdtemp(prefix="makima-test-"))
-    yield path
-    for pid in _recorded_pids(path):  # whatever a failed test left
-        if _alive(pid):
-            os.killpg(pid, signal.SIGKILL)
-    EmbeddedRedis(path).stop()
-    EmbeddedPostgres(path).stop()
-    shutil.rmtree(path, ignore_errors=True)
+    with stack_state_dir("makima-test-") as path:
+        yield path
 
 
 def _check_serving(run: UpRun, api_port: int) -> None:
@@ -131,29 +111,29 @@ def test_up_survives_its_own_sigkill_and_stops_cleanly_on_ctrl_c(state: Path) ->
     first.wait_for("Press Ctrl-C to stop.")
     _check_serving(first, api_port)
     key = first.value(r"export MAKIMA_API_KEY=(\S+)")
-    orphans = _recorded_pids(state)
+    orphans = recorded_pids(state)
     servers = (EmbeddedPostgres(state).pid, EmbeddedRedis(state).pid)
 
     first.process.kill()  # SIGKILL: every child and both servers are left running
     first.finish()
-    assert all(_alive(pid) for pid in orphans)
+    assert all(alive(pid) for pid in orphans)
 
     second = UpRun(state, api_port)
     second.wait_for("Press Ctrl-C to stop.")
     assert f"stopped {len(orphans)} processes left by an earlier run" in second.output
     assert "reusing the PostgreSQL server" in second.output
     assert "reusing the Redis server" in second.output
-    assert not any(_alive(pid) for pid in orphans)
+    assert not any(alive(pid) for pid in orphans)
     assert (EmbeddedPostgres(state).pid, EmbeddedRedis(state).pid) == servers
     assert second.value(r"export MAKIMA_API_KEY=(\S+)") == key  # the same local key
     _check_serving(second, api_port)
-    children = _recorded_pids(state)
+    children = recorded_pids(state)
 
     second.process.send_signal(signal.SIGINT)  # Ctrl-C
     assert second.finish() == 0
     assert second.output.rstrip().endswith("stopped.")
-    assert not any(_alive(pid) for pid in children)
-    assert _recorded_pids(state) == []
+    assert not any(alive(pid) for pid in children)
+    assert recorded_pids(state) == []
     assert EmbeddedPostgres(state).pid is None
     assert EmbeddedRedis(state).pid is None
     assert not port_in_use(api_port)
@@ -164,13 +144,13 @@ def test_a_dying_child_is_reported_and_everything_else_stopped(state: Path) -> N
     run = UpRun(state, api_port)
     run.wait_for("Press Ctrl-C to stop.")
     daemon = json.loads((state / "pids" / "daemon.json").read_text())["pid"]
-    others = [pid for pid in _recorded_pids(state) if pid != daemon]
+    others = [pid for pid in recorded_pids(state) if pid != daemon]
 
     os.kill(daemon, signal.SIGKILL)
 
     assert run.finish() == 1
     assert "daemon was killed by SIGKILL; stopping everything else." in run.output
     assert f"Last lines of {state / 'logs' / 'daemon.log'}:" in run.output
-    assert not any(_alive(pid) for pid in others)
+    assert not any(alive(pid) for pid in others)
     assert EmbeddedPostgres(state).pid is None
     assert not port_in_use(api_port)

@@ -103,3 +103,32 @@ def tasks(client: httpx.Client, directive_id: str) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.text
     found: list[dict[str, Any]] = response.json()
     return found
+
+
+def pull_request(client: httpx.Client, directive_id: str) -> dict[str, Any] | None:
+    """The directive's PR record, or None while it has none (404)."""
+    response = client.get(f"/api/v1/directives/{directive_id}/pull-request")
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response.text
+    found: dict[str, Any] = response.json()
+    return found
+
+
+def wait_pr_updates(
+    client: httpx.Client, directive_id: str, updates: int, timeout: float = 120
+) -> dict[str, Any]:
+    """Wait until the directive's PR record has been updated `updates` times."""
+
+    def reached() -> dict[str, Any] | None:
+        current = pull_request(client, directive_id)
+        return current if current and current["updates"] == updates else None
+
+    try:
+        found = wait_for(reached, timeout=timeout, interval=0.3)
+    except AssertionError:
+        raise AssertionError(
+            f"the PR never reached {updates} update(s); events:\n" + event_log(client, directive_id)
+        ) from None
+    assert isinstance(found, dict)
+    return found

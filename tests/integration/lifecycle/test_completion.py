@@ -15,13 +15,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from orchestrator.models import Task
-from tests.integration.conftest import wait_for
 from tests.integration.lifecycle.helpers import (
     create_directive,
     event_log,
     events,
+    pull_request,
     start,
     tasks,
+    wait_pr_updates,
     wait_status,
     write,
 )
@@ -63,15 +64,6 @@ DIV = _module(
 FIRST_ROUND = [p for p in CONTENTS if "div" not in p]
 
 
-def pull_request(client: httpx.Client, directive_id: str) -> dict[str, Any] | None:
-    response = client.get(f"/api/v1/directives/{directive_id}/pull-request")
-    if response.status_code == 404:
-        return None
-    assert response.status_code == 200, response.text
-    found: dict[str, Any] = response.json()
-    return found
-
-
 def files_on(repo: Path, branch: str) -> set[str]:
     return set(git(repo, "ls-tree", "-r", "--name-only", f"refs/heads/{branch}").splitlines())
 
@@ -80,7 +72,7 @@ def test_clean_merge_opens_a_pr_and_a_goal_edit_updates_it(
     stack: httpx.Client, tmp_path: Path
 ) -> None:
     repo = make_sample_repo(tmp_path / "repo")
-    plan = [
+    plan: list[dict[str, Any]] = [
         {"name": "sub", "description": "subtraction", "task_plan": SUB},
         {"name": "mul", "description": "multiplication", "task_plan": MUL},
         {"name": "neg", "description": "negation", "depends_on": ["sub"], "task_plan": NEG},
@@ -125,15 +117,7 @@ def test_clean_merge_opens_a_pr_and_a_goal_edit_updates_it(
     )
     assert response.status_code == 200, response.text
 
-    def updated() -> dict[str, Any] | None:
-        current = pull_request(stack, directive_id)
-        return current if current and current["updates"] == 1 else None
-
-    try:
-        second = wait_for(updated, timeout=120, interval=0.3)
-    except AssertionError:
-        raise AssertionError(event_log(stack, directive_id)) from None
-    assert isinstance(second, dict)
+    second = wait_pr_updates(stack, directive_id, 1)
     assert (second["id"], second["url"], second["number"]) == (pr["id"], pr["url"], 1)
     assert second["head_commit"] != pr["head_commit"]
     final = wait_status(stack, directive_id, {"completed", "paused"})

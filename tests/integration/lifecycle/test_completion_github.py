@@ -7,30 +7,21 @@ from __future__ import annotations
 import json
 import uuid
 from pathlib import Path
-from typing import Any
 
 import httpx
 
 from tests.fakes.github_server import FakeGitHub
-from tests.integration.conftest import wait_for
 from tests.integration.lifecycle.helpers import (
     create_directive,
     event_log,
     events,
+    pull_request,
     start,
+    wait_pr_updates,
     wait_status,
     write,
 )
 from tests.support.sample_repo import make_sample_repo, script
-
-
-def _record(client: httpx.Client, directive_id: str) -> dict[str, Any] | None:
-    response = client.get(f"/api/v1/directives/{directive_id}/pull-request")
-    if response.status_code == 404:
-        return None
-    assert response.status_code == 200, response.text
-    found: dict[str, Any] = response.json()
-    return found
 
 
 def test_github_forge_creates_then_updates_the_pull_request(
@@ -54,7 +45,7 @@ def test_github_forge_creates_then_updates_the_pull_request(
     assert "**notes**" in pull.body and "## Merge gate" in pull.body
     expected_url = f"{fake_github.html_url}/{repository}/pull/{pull.number}"
     assert directive["pr_url"] == expected_url
-    record = _record(stack, directive_id)
+    record = pull_request(stack, directive_id)
     assert record is not None
     assert (record["forge"], record["repository"], record["number"], record["url"]) == (
         "github", repository, pull.number, expected_url
@@ -73,15 +64,8 @@ def test_github_forge_creates_then_updates_the_pull_request(
     )
     assert response.status_code == 200, response.text
 
-    def updated() -> dict[str, Any] | None:
-        current = _record(stack, directive_id)
-        return current if current and current["updates"] == 1 else None
-
-    try:
-        second = wait_for(updated, timeout=120, interval=0.3)
-    except AssertionError:
-        raise AssertionError(event_log(stack, directive_id)) from None
-    assert isinstance(second, dict) and second["url"] == expected_url
+    second = wait_pr_updates(stack, directive_id, 1)
+    assert second["url"] == expected_url
     [pull] = fake_github.pulls(repository)
     assert pull.patches == 1 and pull.title == "Grow the notes"
     assert pull.head == directive["pr_branch"]  # the branch keeps its name after a retitle

@@ -8,6 +8,7 @@ import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import httpx
 from celery import Celery
@@ -20,7 +21,7 @@ from orchestrator.phases.completion import complete_directive
 from orchestrator.repository.transitions import transition
 from schemas import wire
 from schemas.enums import TaskKind
-from schemas.statuses import DirectiveStatus, StepStatus, TaskStatus
+from schemas.statuses import AnyStatus, DirectiveStatus, StepStatus, TaskStatus
 from tests.integration.conftest import _spawn, _stop, wait_for
 from tests.integration.lifecycle.helpers import create_directive, start
 from tests.support.sample_repo import make_sample_repo, script
@@ -48,7 +49,7 @@ def _bring_to_completing(database_url: str, directive_id: uuid.UUID) -> None:
         [step] = session.scalars(select(Step).where(Step.directive_id == directive_id)).all()
         task = session.get(Task, step.current_task_id)
         assert task is not None
-        moves = [
+        moves: list[tuple[uuid.UUID, AnyStatus, AnyStatus, dict[str, Any]]] = [
             (task.id, TaskStatus.QUEUED, TaskStatus.DONE, {"commit": "0" * 40}),
             (step.id, StepStatus.RUNNING, StepStatus.EVALUATING, {"branch": "makima/only-x"}),
             (step.id, StepStatus.EVALUATING, StepStatus.PASSED, {"passed_at": datetime.now(UTC)}),
