@@ -19,7 +19,9 @@ import httpx
 import pytest
 from sqlalchemy import Engine
 
+from tests.fakes.anthropic_server import FakeAnthropicServer
 from tests.fakes.github_server import FakeGitHub
+from tests.support.claude_cli import find_claude
 from tests.support.database import truncate_all
 
 
@@ -186,12 +188,29 @@ def fake_github() -> Iterator[FakeGitHub]:
 
 
 @pytest.fixture(scope="session")
+def fake_anthropic() -> Iterator[FakeAnthropicServer]:
+    """A local Messages API the real Claude Code CLI is pointed at (ANTHROPIC_BASE_URL)."""
+    with FakeAnthropicServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
 def stack_env(
-    database_url: str, redis_url: str, api_url: str, fake_github: FakeGitHub
+    database_url: str,
+    redis_url: str,
+    api_url: str,
+    fake_github: FakeGitHub,
+    fake_anthropic: FakeAnthropicServer,
 ) -> dict[str, str]:
-    """What every process of the test stack shares (as `makima up` would set it)."""
+    """What every process of the test stack shares (as `makima up` would set it): the
+    daemon's `claude` runtime is the real CLI, talking to the fake model server."""
+    claude = find_claude()
     return {
         **os.environ,
+        **({"MAKIMA_CLAUDE_PATH": claude} if claude else {}),
+        "ANTHROPIC_BASE_URL": fake_anthropic.url,
+        "ANTHROPIC_API_KEY": "sk-ant-test",
+        "CLAUDE_CODE_MAX_RETRIES": "0",
         "MAKIMA_DATABASE_URL": database_url,
         "MAKIMA_REDIS_URL": redis_url,
         "MAKIMA_API_URL": api_url,

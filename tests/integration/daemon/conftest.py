@@ -9,7 +9,6 @@ the `orchestrator` queue of database 0 and would take the updates these tests re
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -20,20 +19,10 @@ import redis
 from schemas.messages import DaemonAnnounce
 from tests.fakes.anthropic_server import FakeAnthropicServer
 from tests.integration.daemon.support import POOL, DaemonProcess, Publisher, UpdateCollector
+from tests.support.claude_cli import find_claude
 from tests.support.gitrepo import make_origin
 
 DAEMON_REDIS_DB = 9
-DEFAULT_CLAUDE = "/tmp/cc/node_modules/.bin/claude"
-
-
-def find_claude() -> str | None:
-    for candidate in (os.environ.get("MAKIMA_CLAUDE_PATH"), shutil.which("claude"),
-                      DEFAULT_CLAUDE):
-        if candidate and os.access(candidate, os.X_OK):
-            return candidate
-    return None
-
-
 @pytest.fixture()
 def claude_path() -> str:
     """The Claude Code CLI; its absence fails the test (CI installs it), never skips it."""
@@ -54,12 +43,6 @@ def redis_client(daemon_redis_url: str) -> Iterator[redis.Redis[bytes]]:
     client = redis.Redis.from_url(daemon_redis_url)
     yield client
     client.close()
-
-
-@pytest.fixture(scope="session")
-def fake_anthropic() -> Iterator[FakeAnthropicServer]:
-    with FakeAnthropicServer() as server:
-        yield server
 
 
 @pytest.fixture(scope="session")
