@@ -51,6 +51,11 @@ class RunTask(Message):
     step_name: str = Field(description="Human name, used in commit messages (sanitized).")
     repository: str = Field(description="Remote URL or local path of the repository.")
     base_ref: str = Field(description="Branch the worktree starts from.")
+    base_fallback_ref: str | None = Field(
+        default=None,
+        description="Used instead of base_ref when origin has no such branch: the directive "
+        "branch may have been deleted after its pull request was merged.",
+    )
     merge_refs: tuple[str, ...] = Field(
         default=(), description="Extra branches merged by code before the agent starts."
     )

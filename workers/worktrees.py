@@ -22,9 +22,7 @@ commits and merges inside a worktree only touch that worktree's own branch.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 import shutil
 from pathlib import Path
 from uuid import UUID
@@ -33,59 +31,14 @@ from pydantic import BaseModel, ConfigDict
 
 from schemas.enums import ErrorKind, TaskKind
 from schemas.messages import DiffStats, MergeConflict, RunTask
-from schemas.naming import slugify
 from workers.conflicts import unresolved_branch_name
 from workers.errors import GitError, MergeConflictError
 from workers.gitops import git_out, run_git, validate_branch_name
 from workers.locks import FileLock
 from workers.processes import kill_orphaned_group
+from workers.repo_cache import RepoCache
 
 log = logging.getLogger(__name__)
-
-_SHA_RE = re.compile(r"^[0-9a-f]{7,40}$")
-
-
-class RepoCache:
-    """The daemon's bare cache of one repository; `origin` is the real repository."""
-
-    def __init__(self, repos_dir: Path, repository: str) -> None:
-        if not repository.strip() or repository.startswith("-"):
-            raise GitError(f"invalid repository {repository!r}")
-        local = Path(repository).expanduser()
-        self.url = str(local.resolve()) if "://" not in repository and local.exists() else repository
-        name = slugify(self.url.rstrip("/").rsplit("/", 1)[-1].removesuffix(".git"), 40)
-        digest = hashlib.sha256(self.url.encode()).hexdigest()[:12]
-        self.path = repos_dir / f"{name}-{digest}.git"
-        self.lock = FileLock(repos_dir / f"{name}-{digest}.lock")
-
-    def sync(self) -> None:
-        """Create the cache if needed and fetch every branch of origin (caller holds the lock)."""
-        if not (self.path / "HEAD").exists():
-            self.path.mkdir(parents=True, exist_ok=True)
-            run_git(["init", "--quiet", "--bare"], self.path)
-            run_git(["remote", "add", "origin", self.url], self.path)
-        else:
-            run_git(["remote", "set-url", "origin", self.url], self.path)
-        run_git(
-            ["config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"], self.path
-        )
-        run_git(["fetch", "--quiet", "--prune", "--no-tags", "origin"], self.path)
-
-    def resolve(self, ref: str) -> str:
-        """The commit of origin's branch `ref` (or of a commit id), as fetched."""
-        candidates = [f"refs/remotes/origin/{ref}"]
-        if _SHA_RE.match(ref):
-            candidates.append(ref)
-        for candidate in candidates:
-            found = run_git(
-                ["rev-parse", "--verify", "--quiet", f"{candidate}^{{commit}}"],
-                self.path,
-                check=False,
-            )
-            if found.returncode == 0:
-                return found.stdout.strip()
-        raise GitError(f"branch {ref!r} not found in {self.url}")
-
 
 class WorktreeMeta(BaseModel):
     """What a slot's JSON file records, so a crashed task's work can be salvaged."""
@@ -284,7 +237,8 @@ class WorktreeManager:
         """
         branch = validate_branch_name(task.branch)
         diff_base_ref = task.diff_base_ref
-        for ref in (task.base_ref, *task.merge_refs, *([diff_base_ref] if diff_base_ref else [])):
+        optional = [r for r in (diff_base_ref, task.base_fallback_ref) if r]
+        for ref in (task.base_ref, *task.merge_refs, *optional):
             validate_branch_name(ref)
         path, lock = self.claim_slot(task)
         # git refuses one branch in two worktrees: a task pushed aside to its own slot
@@ -295,7 +249,7 @@ class WorktreeManager:
         try:
             with cache.lock.held():
                 cache.sync()
-                base = cache.resolve(task.base_ref)
+                base = cache.resolve_base(task.base_ref, task.base_fallback_ref)
                 merges = [(ref, cache.resolve(ref)) for ref in task.merge_refs]
                 diff_base = cache.resolve(diff_base_ref) if diff_base_ref else None
                 run_git(["worktree", "prune"], cache.path)

@@ -94,6 +94,13 @@ def create_task(
         step_name=step_name or (step.name if step else kind.value),
         repository=directive.repository,
         base_ref=base_ref,
+        # The directive branch is gone once its PR was merged and the branch deleted:
+        # work then starts from the base branch again (and a new PR is opened).
+        base_fallback_ref=(
+            directive.base_branch
+            if directive.pr_branch is not None and base_ref == directive.pr_branch
+            else None
+        ),
         merge_refs=merge_refs,
         branch=branch,
         prompt=prompt,

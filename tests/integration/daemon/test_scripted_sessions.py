@@ -85,6 +85,26 @@ def test_dependencies_are_merged_before_the_agent_starts(
     assert {"api.txt", "db.txt", "hello.txt"} <= files_on(origin, task.branch)
 
 
+def test_a_missing_base_branch_falls_back_when_the_task_names_a_fallback(
+    daemon: DaemonProcess, collector: UpdateCollector, publisher: Publisher, origin: Path
+) -> None:
+    """The directive branch was deleted after its PR was merged: start from main again."""
+    gone = make_task(origin, script(WRITE_HELLO), base_ref="makima/directive-gone-11111111",
+                     base_fallback_ref="main")
+    publisher.publish(gone)
+    finished = collector.wait_finished(gone.task_id)
+    assert finished.status == TaskStatus.DONE, finished
+    main = branch_commit(origin, "main")
+    assert git(origin, "rev-parse", f"{finished.commit}^") == main
+    assert read_file(origin, gone.branch, "hello.txt") == "hello"
+
+    strict = make_task(origin, script(WRITE_HELLO), base_ref="makima/directive-gone-11111111")
+    publisher.publish(strict)
+    refused = collector.wait_finished(strict.task_id)
+    assert (refused.status, refused.error_kind) == (TaskStatus.FAILED, ErrorKind.WORKTREE)
+    assert refused.error_detail is not None and "not found" in refused.error_detail
+
+
 def test_conflicting_dependencies_are_reported_precisely(
     daemon: DaemonProcess, collector: UpdateCollector, publisher: Publisher, origin: Path
 ) -> None:

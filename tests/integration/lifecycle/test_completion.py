@@ -187,3 +187,38 @@ def test_a_red_merge_gate_blocks_the_pull_request(stack: httpx.Client, tmp_path:
     assert heads == ""
     [gate] = [e for e in events(stack, directive_id) if e["type"] == "merge_gate"]
     assert gate["severity"] == "error" and "test_no_legacy" in gate["message"]
+
+
+def test_after_the_pr_was_merged_and_its_branch_deleted_work_restarts_from_main(
+    stack: httpx.Client, tmp_path: Path
+) -> None:
+    repo = make_sample_repo(tmp_path / "repo")
+    plan = [{"name": "sub", "description": "subtraction", "task_plan": SUB}]
+    directive_id = create_directive(stack, repo, plan)["directive"]["id"]
+    start(stack, directive_id)
+    final = wait_status(stack, directive_id, {"completed", "paused", "failed"})
+    assert final["directive"]["status"] == "completed", event_log(stack, directive_id)
+    branch = final["directive"]["pr_branch"]
+    # A person merges the pull request into main and deletes its branch.
+    git(repo, "merge", "--no-ff", "-q", "-m", "Merge the makima PR", branch)
+    git(repo, "branch", "-D", branch)
+    merged_main = git(repo, "rev-parse", "main")
+
+    new_plan = {"steps": [{"name": "mul", "description": "multiplication", "task_plan": MUL}]}
+    submit = json.dumps(
+        {"makima": ["directive", "submit-plan"], "stdin": json.dumps(new_plan), "check": True}
+    )
+    response = stack.patch(
+        f"/api/v1/directives/{directive_id}",
+        json={"goal": "Also multiply.\n\n" + script(submit)},
+    )
+    assert response.status_code == 200, response.text
+    second = wait_pr_updates(stack, directive_id, 1)
+    # The new step and the new round started from main (the directive branch was gone),
+    # and the directive branch was made again on top of the merged main.
+    git(repo, "merge-base", "--is-ancestor", merged_main, second["head_commit"])
+    assert {"calc/sub.py", "calc/mul.py"} <= files_on(repo, branch)
+    [new_step] = [t for t in tasks(stack, directive_id)
+                  if t["kind"] == "execute" and t["generation"] == 1]
+    assert new_step["base_ref"] == branch  # asked for the directive branch, fell back to main
+    assert second["diff_stats"]["files_changed"] == 2  # only mul's files differ from main
