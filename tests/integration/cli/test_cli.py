@@ -13,12 +13,14 @@ import httpx
 import pytest
 
 from orchestrator.db import session_scope
-from orchestrator.models import Approval
+from orchestrator.models import Approval, Directive, PullRequest
 from schemas.approvals import ApprovalPublic
 from schemas.directives import DirectivePublic
+from schemas.enums import ForgeKind
 from schemas.events import EventPage
 from schemas.fleet import DaemonPublic
 from schemas.orders import OrderPublic
+from schemas.pulls import PullRequestPublic
 from schemas.statuses import StepStatus
 from schemas.steps import DirectiveDetail, StepPublic
 from schemas.tokens import TokenCreated, TokenPublic
@@ -265,3 +267,33 @@ def test_watch_follows_the_live_stream_until_the_directive_stops(
     assert watcher.returncode == 1, stderr
     last = json.loads(stdout.splitlines()[-1])
     assert (last["type"], last["data"]["to"]) == ("directive_status", "stopped")
+
+
+def test_directive_pr_shows_the_pull_request_record(
+    makima: Makima, tmp_path: Path, database_url: str
+) -> None:
+    d = _create(makima, tmp_path).directive
+    missing = makima("directive", "pr", str(d.id))
+    assert missing.returncode == 3
+    assert missing.stderr == f"error: directive_id: directive {d.id} has no pull request yet\n"
+
+    with session_scope(database_url) as session:
+        session.add(PullRequest(
+            directive_id=d.id, owner_id=session.get_one(Directive, d.id).owner_id,
+            forge=ForgeKind.LOCAL, repository="/srv/repos/tool", number=7,
+            url=f"http://makima.local/api/v1/directives/{d.id}/pull-request",
+            title="Add a CLI", body="## Goal\n\nGive the tool a CLI.\n",
+            head="makima/directive-add-a-cli-12345678", base="main", head_commit="a" * 40,
+            diff_stats={"files_changed": 3, "insertions": 40, "deletions": 2},
+            gate_summary="passed: pytest (`python -m pytest`, exit 0, 1.0s)", updates=1,
+        ))
+    shown = makima("directive", "pr", str(d.id))
+    _ok(shown)
+    assert "makima/directive-add-a-cli-12345678 → main" in shown.stdout
+    assert "3 files, +40 -2" in shown.stdout
+    assert "local (/srv/repos/tool) #7" in shown.stdout
+    assert "passed: pytest" in shown.stdout and "## Goal" in shown.stdout
+    as_json = makima("directive", "pr", str(d.id), "--json")
+    _ok(as_json)
+    record = PullRequestPublic.model_validate_json(as_json.stdout)
+    assert (record.number, record.updates, record.diff_stats.insertions) == (7, 1, 40)
