@@ -20,7 +20,7 @@ from orchestrator.cli.inputs import parse_batch, read_json, read_text, split_com
 from orchestrator.cli.inputs import validate_options as validate
 from orchestrator.cli.refs import resolve_directive
 from schemas.directives import DirectiveCreate, DirectiveUpdate
-from schemas.enums import AutonomyLevel, EvaluatorFailurePolicy
+from schemas.enums import AutonomyLevel, EvaluatorFailurePolicy, ForgeKind
 from schemas.steps import DirectiveDetail
 
 # Where a body field came from, so a refusal names the option the person typed.
@@ -49,6 +49,9 @@ OPTION_NAMES = {
     "agent.max_turns": "--max-turns",
     "agent.session_timeout_seconds": "--session-timeout",
     "agent.pool": "--pool",
+    "forge": "--forge",
+    "forge.kind": "--forge",
+    "forge.repository": "--forge-repo",
     "plan": "--plan-file",
 }
 
@@ -171,6 +174,15 @@ def create(
     max_turns: MaxTurns = None,
     session_timeout: SessionTimeout = None,
     pool: Annotated[str | None, typer.Option("--pool", help="Daemon pool to run on.")] = None,
+    forge: Annotated[
+        ForgeKind | None,
+        typer.Option(
+            "--forge", help="Where the PR is opened (auto: GitHub for a GitHub URL, else local)."
+        ),
+    ] = None,
+    forge_repo: Annotated[
+        str | None, typer.Option("--forge-repo", help="owner/name on the forge (GitHub).")
+    ] = None,
     plan_file: Annotated[
         str | None, typer.Option("--plan-file", help="Give the plan as JSON ('-': stdin).")
     ] = None,
@@ -211,6 +223,7 @@ def create(
             session_timeout_seconds=session_timeout,
             pool=pool,
         ),
+        forge=_group(kind=forge, repository=forge_repo),
     )
     if plan_file is not None:
         plan = parse_batch(read_json(plan_file, label="--plan-file"), label="--plan-file")

@@ -297,3 +297,17 @@ def test_directive_pr_shows_the_pull_request_record(
     _ok(as_json)
     record = PullRequestPublic.model_validate_json(as_json.stdout)
     assert (record.number, record.updates, record.diff_stats.insertions) == (7, 1, 40)
+
+
+def test_directive_create_with_a_forge(makima: Makima) -> None:
+    base = ("directive", "create", "--title", "Ship it", "--goal", "Ship.",
+            "--repo", "/srv/repos/tool", "--pool", "cli-tests")
+    refused = makima(*base, "--forge", "github")
+    assert refused.returncode == 2
+    assert refused.stderr.startswith("error: forge.repository: forge.repository is required")
+    bad = makima(*base, "--forge-repo", "not a repo")
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --forge-repo: ")
+    made = makima(*base, "--forge", "github", "--forge-repo", "acme/tool", "--json")
+    _ok(made)
+    created = DirectiveDetail.model_validate_json(made.stdout).directive
+    assert (created.forge, created.forge_repository) == (ForgeKind.GITHUB, "acme/tool")
