@@ -127,7 +127,6 @@ def _after_complete(
         return None
     if last.error_kind is ErrorKind.MERGE_CONFLICT and result.get("conflict"):
         conflict = MergeConflict.model_validate(result["conflict"])
-        resolves = [t for t in tasks if t.kind is TaskKind.RESOLVE_CONFLICTS]
         record_event(
             session,
             directive_id=directive.id,
@@ -138,14 +137,7 @@ def _after_complete(
             task_id=last.id,
             data=conflict.model_dump(mode="json"),
         )
-        return start_resolve_task(
-            session,
-            directive=directive,
-            plan=plan,
-            base_ref=last.base_ref,
-            conflict=conflict,
-            attempt=len(resolves) + 1,
-        )
+        return _resolve(session, directive, plan, tasks, reported_by=last)
     return _retry_complete(session, directive, plan, tasks, last)
 
 
@@ -175,14 +167,26 @@ def _after_resolve(
         return None
     # The same conflict again, from the same base (the complete task that reported it).
     previous = next(t for t in reversed(tasks) if t.kind is TaskKind.COMPLETE)
-    conflict = MergeConflict.model_validate((previous.result or {})["conflict"])
+    return _resolve(session, directive, plan, tasks, reported_by=previous)
+
+
+def _resolve(
+    session: Session,
+    directive: Directive,
+    plan: MergePlan,
+    tasks: list[Task],
+    *,
+    reported_by: Task,
+) -> Task:
+    """A resolve_conflicts task for the conflict a complete task reported, from its base."""
+    resolves = sum(1 for t in tasks if t.kind is TaskKind.RESOLVE_CONFLICTS)
     return start_resolve_task(
         session,
         directive=directive,
         plan=plan,
-        base_ref=previous.base_ref,
-        conflict=conflict,
-        attempt=len(resolves) + 1,
+        base_ref=reported_by.base_ref,
+        conflict=MergeConflict.model_validate((reported_by.result or {})["conflict"]),
+        attempt=resolves + 1,
     )
 
 

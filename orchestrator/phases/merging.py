@@ -10,7 +10,6 @@ Both run on a daemon of the directive's pool. The branches involved:
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -125,7 +124,3 @@ def merged_step(session: Session, step: Step) -> MergedStep:
 
 def staging_branch(directive: Directive) -> str:
     return merge_branch_name(directive_branch(directive))
-
-
-def step_ids(plan: MergePlan) -> list[uuid.UUID]:
-    return [s.id for s in plan.steps]

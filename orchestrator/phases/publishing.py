@@ -26,7 +26,7 @@ from orchestrator.forge.select import forge_kind_of, github_forge_for, github_re
 from orchestrator.models import Directive, PullRequest, Task
 from orchestrator.phases.merging import MergePlan, merged_step
 from orchestrator.repository.events import record_event
-from orchestrator.repository.orders import complete_orders
+from orchestrator.repository.orders import complete_orders, list_orders
 from orchestrator.repository.pulls import pull_request_of
 from orchestrator.repository.transitions import transition
 from schemas.directives import DirectivePublic
@@ -127,11 +127,8 @@ def _record(
         record.updates += 1
     diff = DiffStats.model_validate((task.result or {}).get("diff_stats") or {})
     record.forge = kind
-    record.repository = (
-        github_repository_of(directive) or directive.repository
-        if kind is ForgeKind.GITHUB
-        else directive.repository
-    )
+    forge_repository = github_repository_of(directive) if kind is ForgeKind.GITHUB else None
+    record.repository = forge_repository or directive.repository
     record.number = answer.number
     record.url = answer.url
     record.title = draft.title
@@ -166,11 +163,7 @@ def _forge_failed(
 
 
 def _order_lines(session: Session, directive: Directive) -> list[str]:
-    from sqlalchemy import select
-
-    from orchestrator.models import Order
-
-    orders = session.scalars(select(Order).where(Order.directive_id == directive.id)).all()
+    orders = list_orders(session, owner_id=directive.owner_id, directive_id=directive.id)
     return [f"[{o.priority.value}] {o.type.value}: {o.title}" for o in orders]
 
 
