@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +50,25 @@ def detail(client: httpx.Client, directive_id: str) -> dict[str, Any]:
     return result
 
 
+def wait_logged(
+    client: httpx.Client,
+    directive_id: str,
+    reached: Callable[[], dict[str, Any] | None],
+    what: str,
+    timeout: float = 120,
+    interval: float = 0.2,
+) -> dict[str, Any]:
+    """Poll `reached` until it answers; else fail showing the directive's event log."""
+    try:
+        found = wait_for(reached, timeout=timeout, interval=interval)
+    except AssertionError:
+        raise AssertionError(
+            f"{what} within {timeout}s; events:\n" + event_log(client, directive_id)
+        ) from None
+    assert isinstance(found, dict)
+    return found
+
+
 def wait_status(
     client: httpx.Client, directive_id: str, statuses: set[str], timeout: float = 120
 ) -> dict[str, Any]:
@@ -56,14 +76,9 @@ def wait_status(
         current = detail(client, directive_id)
         return current if current["directive"]["status"] in statuses else None
 
-    try:
-        found = wait_for(reached, timeout=timeout, interval=0.2)
-    except AssertionError:
-        raise AssertionError(
-            f"directive never reached {statuses}; events:\n" + event_log(client, directive_id)
-        ) from None
-    assert isinstance(found, dict)
-    return found
+    return wait_logged(
+        client, directive_id, reached, f"directive never reached {statuses}", timeout
+    )
 
 
 def wait_step(
@@ -75,14 +90,9 @@ def wait_step(
                 return dict(step)
         return None
 
-    try:
-        found = wait_for(reached, timeout=timeout, interval=0.2)
-    except AssertionError:
-        raise AssertionError(
-            f"step {name} never reached {statuses}; events:\n" + event_log(client, directive_id)
-        ) from None
-    assert isinstance(found, dict)
-    return found
+    return wait_logged(
+        client, directive_id, reached, f"step {name} never reached {statuses}", timeout
+    )
 
 
 def events(client: httpx.Client, directive_id: str) -> list[dict[str, Any]]:
@@ -124,11 +134,6 @@ def wait_pr_updates(
         current = pull_request(client, directive_id)
         return current if current and current["updates"] == updates else None
 
-    try:
-        found = wait_for(reached, timeout=timeout, interval=0.3)
-    except AssertionError:
-        raise AssertionError(
-            f"the PR never reached {updates} update(s); events:\n" + event_log(client, directive_id)
-        ) from None
-    assert isinstance(found, dict)
-    return found
+    return wait_logged(
+        client, directive_id, reached, f"the PR never reached {updates} update(s)", timeout, 0.3
+    )

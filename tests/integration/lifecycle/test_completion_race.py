@@ -29,16 +29,16 @@ from tests.support.sample_repo import make_sample_repo, script
 CLAIMERS = 6
 
 
-def _completion_tasks(engine: Engine, directive_id: uuid.UUID) -> list[Task]:
+def _tasks(engine: Engine, directive_id: uuid.UUID, *kinds: TaskKind) -> list[Task]:
+    """The directive's tasks (of these kinds, if any are given)."""
+    query = select(Task).where(Task.directive_id == directive_id)
+    if kinds:
+        query = query.where(Task.kind.in_(kinds))
     with Session(engine) as session:
-        return list(
-            session.scalars(
-                select(Task).where(
-                    Task.directive_id == directive_id,
-                    Task.kind.in_((TaskKind.COMPLETE, TaskKind.RESOLVE_CONFLICTS)),
-                )
-            )
-        )
+        return list(session.scalars(query))
+
+
+COMPLETION_KINDS = (TaskKind.COMPLETE, TaskKind.RESOLVE_CONFLICTS)
 
 
 def _bring_to_completing(database_url: str, directive_id: uuid.UUID) -> None:
@@ -116,9 +116,9 @@ def test_racing_completion_claims_start_one_task(
             thread.start()
         for thread in threads:
             thread.join(30)
-        wait_for(lambda: _completion_tasks(clean_db, directive_id), 30)
+        wait_for(lambda: _tasks(clean_db, directive_id, *COMPLETION_KINDS), 30)
         time.sleep(3)  # let every racing message land
-        claimed = _completion_tasks(clean_db, directive_id)
+        claimed = _tasks(clean_db, directive_id, *COMPLETION_KINDS)
         assert [(t.kind, t.completion_round, t.status) for t in claimed] == [
             (TaskKind.COMPLETE, 1, TaskStatus.QUEUED)
         ]
@@ -130,7 +130,3 @@ def test_racing_completion_claims_start_one_task(
     finally:
         _stop(second)
 
-
-def _tasks(engine: Engine, directive_id: uuid.UUID) -> list[Task]:
-    with Session(engine) as session:
-        return list(session.scalars(select(Task).where(Task.directive_id == directive_id)))
